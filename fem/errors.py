@@ -1,0 +1,32 @@
+"""Exceptions and warnings raised by fem.
+
+Every error says what was expected and what was received, and where (element ids, step, time).
+``FemError`` subclasses ``ValueError`` so bad input is caught the usual way.
+"""
+
+
+class FemError(ValueError):
+    """Bad input to the finite element solver."""
+
+
+class MeshError(FemError):
+    """A mesh that cannot be used: inverted/degenerate elements, unsupported or mixed cells, unknown sets."""
+
+
+class DeckError(FemError):
+    """An input deck (TOML) with unknown keys, missing values or wrong types."""
+
+
+class SimulationError(RuntimeError):
+    """A run that had to stop (instability, NaN, inverted element, interrupt).
+
+    The solver attaches the partial result as ``.result`` so nothing computed is lost.
+    """
+
+    def __init__(self, message: str, result=None):
+        super().__init__(message)
+        self.result = result
+
+
+class FemWarning(UserWarning):
+    """Warnings issued by fem itself (tests turn these into errors)."""

@@ -1,0 +1,5 @@
+import sys
+
+from lipmat.cli import main
+
+sys.exit(main())
