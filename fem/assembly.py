@@ -1,0 +1,279 @@
+"""Strain–displacement operators in Mandel form, internal force and lumped mass.
+
+:class:`Assembly` precomputes, for a mesh, every cell's B operator at every quadrature point and the
+quadrature weights, and a global sparse B so that
+
+    strain = B @ u                    (n_cells·nq·n_strain,) from (n_dofs,)
+    f_int  = Bᵀ @ (w · σ)             (n_dofs,)
+
+which costs about two sparse matrix–vector products per step (see ``docs/notes/fem-core.md`` for the
+measurement against a dense gather/einsum/scatter). Degrees of freedom are ``dof = node·dim + comp``.
+
+Kinematics is small strain: plane strain in 2D (``[e11, e22, √2 e12]``), full 3D
+(``[e11, e22, e33, √2 e23, √2 e13, √2 e12]``). In 1D the strain is ``du/dX`` on the reference
+length; with the nominal (first Piola) stress this is an *exact finite-strain* work pair for a bar in
+uniaxial stress (``du/dX = λ − 1``), so a uniaxial law such as a rubber curve drives an exact bar
+model at any stretch (the cross-section ``area`` is the reference area).
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from fem import mandel
+from fem.elements import element_for
+from fem.errors import FemError, MeshError
+from fem.mesh import Mesh
+
+__all__ = ["Assembly", "KINEMATICS_OF_DIM"]
+
+log = logging.getLogger(__name__)
+
+KINEMATICS_OF_DIM = {1: "uniaxial", 2: "plane_strain", 3: "3d"}
+SQRT2 = np.sqrt(2.0)
+
+
+def _b_matrices(dndx: np.ndarray) -> np.ndarray:
+    """Mandel B from physical gradients: (..., nn, dim) -> (..., n_strain, nn·dim)."""
+    *lead, nn, dim = dndx.shape
+    n = mandel.SIZE[KINEMATICS_OF_DIM[dim]]
+    b = np.zeros((*lead, n, nn, dim))
+    g = dndx
+    for i in range(dim):  # normal strains
+        b[..., i, :, i] = g[..., i]
+    shear = {2: [(0, 1)], 3: [(1, 2), (0, 2), (0, 1)]}.get(dim, [])
+    for k, (i, j) in enumerate(shear):  # √2 e_ij = (u_i,j + u_j,i) / √2
+        b[..., dim + k, :, i] = g[..., j] / SQRT2
+        b[..., dim + k, :, j] = g[..., i] / SQRT2
+    return b.reshape(*lead, n, nn * dim)
+
+
+def _b_pattern(nn: int, dim: int):
+    """Structural non-zeros of the Mandel B, ordered by strain row.
+
+    Returns (s, d, a, j, coef) arrays: entry ``B[s, d] = coef · dN_a/dx_j`` with ``d = a·dim + comp``.
+    """
+    entries = []
+    for i in range(dim):  # normal strains: B[i, a·dim + i] = dN_a/dx_i
+        entries += [(i, a * dim + i, a, i, 1.0) for a in range(nn)]
+    shear = {2: [(0, 1)], 3: [(1, 2), (0, 2), (0, 1)]}.get(dim, [])
+    for k, (i, j) in enumerate(shear):  # √2 e_ij = (u_i,j + u_j,i)/√2
+        for a in range(nn):
+            entries += [(dim + k, a * dim + i, a, j, 1 / SQRT2), (dim + k, a * dim + j, a, i, 1 / SQRT2)]
+    s, d, a, j, c = (np.array(v) for v in zip(*entries))
+    return s, d, a, j, c
+
+
+class Assembly:
+    """Precomputed element operators for a mesh.
+
+    Parameters
+    ----------
+    mesh : :class:`~fem.mesh.Mesh`.
+    kinematics : ``"uniaxial" | "plane_strain" | "3d"``, or None to infer from ``mesh.dim``;
+        MeshError if it does not match the mesh.
+    dtype, device : of every tensor made here (float64, CPU by default).
+    thickness : out-of-plane thickness in 2D; area : cross-section in 1D. Both scale the weights.
+
+    Attributes (shapes)
+    -------------------
+    qp_weights (n_cells, nq) ``|J| w_q`` × thickness (2D) or × area (1D);
+    B_cells (n_cells, nq, n_strain, nde); cell_dofs (n_cells, nde) long;
+    B (n_cells·nq·n_strain, n_dofs) and Bt, sparse CSR; element (the reference element).
+
+    Raises MeshError naming the ids and centroids of cells with ``det J ≤ 0`` at any quadrature
+    point (inverted or degenerate cells).
+    """
+
+    def __init__(self, mesh: Mesh, kinematics: str | None = None, *, dtype=torch.float64, device="cpu",
+                 thickness: float = 1.0, area: float = 1.0):
+        inferred = KINEMATICS_OF_DIM[mesh.dim]
+        if kinematics is not None and kinematics != inferred:
+            raise MeshError(f"kinematics {kinematics!r} does not match the {mesh.dim}D mesh "
+                            f"(which needs {inferred!r})")
+        if not (thickness > 0 and area > 0):
+            raise MeshError(f"thickness and area must be > 0, got thickness={thickness}, area={area}")
+        self.mesh, self.kinematics, self.dim = mesh, inferred, mesh.dim
+        self.n_strain = mandel.SIZE[inferred]
+        self.element = el = element_for(mesh.cell_type)
+        self.n_cells, self.nq = mesh.n_cells, el.nq
+        self.n_dofs = mesh.n_points * mesh.dim
+        self.dtype, self.device = dtype, torch.device(device)
+        self.thickness, self.area = float(thickness), float(area)
+        self._scale = {1: self.area, 2: self.thickness, 3: 1.0}[self.dim]
+
+        dndx, detj = self._gradients(el.points)
+        w = detj * el.weights[None, :] * self._scale
+        dofs = (mesh.cells[:, :, None] * self.dim + np.arange(self.dim)).reshape(self.n_cells, -1)
+        self._w_np, self._dofs_np = w, dofs
+        self.qp_weights = torch.as_tensor(w, dtype=dtype, device=self.device)
+        self.cell_dofs = torch.as_tensor(dofs, dtype=torch.long, device=self.device)
+        self.B, self.Bt = self._global_b(dndx, dofs)
+        self._b_cells = None
+
+    @property
+    def B_cells(self) -> torch.Tensor:
+        """(n_cells, nq, n_strain, nde) dense Mandel B of every cell (made on first use: it is
+        large, and the per-step path only needs the global sparse ``B``)."""
+        if self._b_cells is None:
+            b = _b_matrices(self._gradients(self.element.points)[0])
+            self._b_cells = torch.as_tensor(b, dtype=self.dtype, device=self.device)
+        return self._b_cells
+
+    # -- geometry ------------------------------------------------------------------------------
+    def _gradients(self, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Physical gradients (nc, m, nn, dim) and det J (nc, m) at reference points (m, dim)."""
+        x = self.mesh.points[self.mesh.cells]  # (nc, nn, dim)
+        dndxi = self.element.grad(xi)  # (m, nn, dim)
+        jac = np.einsum("cni,qnj->cqij", x, dndxi)  # dx_i / dξ_j
+        detj = np.linalg.det(jac)
+        bad = ~(detj > 0.0)
+        if bad.any():
+            raise MeshError(self._bad_cells_message(np.flatnonzero(bad.any(axis=1)), detj))
+        inv = np.linalg.inv(jac)
+        return np.einsum("qnk,cqkj->cqnj", dndxi, inv), detj
+
+    def _bad_cells_message(self, ids: np.ndarray, detj: np.ndarray, shown: int = 5) -> str:
+        cen = self.cell_centroids()
+        parts = [f"{i} at ({', '.join(f'{c:.6g}' for c in cen[i])}) (det J {detj[i].min():.3g})" for i in ids[:shown]]
+        more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+        return (f"{len(ids)} {self.mesh.cell_type} cell(s) inverted or degenerate (det J <= 0; expected > 0, "
+                f"i.e. positively oriented nodes): cell " + "; ".join(parts) + more)
+
+    def cell_centroids(self) -> np.ndarray:
+        """(n_cells, dim) mean of each cell's node coordinates."""
+        return self.mesh.points[self.mesh.cells].mean(axis=1)
+
+    def cell_volumes(self) -> np.ndarray:
+        """(n_cells,) measure of each cell times thickness/area (sum of its qp weights)."""
+        return self._w_np.sum(axis=1)
+
+    # -- global sparse B -----------------------------------------------------------------------
+    def _global_b(self, dndx: np.ndarray, dofs: np.ndarray):
+        """Global B and Bᵀ (torch CSR) built from the structural non-zeros of each cell's B only."""
+        nc, nq, nn, dim = dndx.shape
+        n = self.n_strain
+        s_idx, d_idx, a_idx, j_idx, coef = _b_pattern(nn, dim)
+        k = len(s_idx)  # structural non-zeros per quadrature point; entries ordered by row s
+        vals = (dndx[:, :, a_idx, j_idx] * coef).reshape(-1)
+        cols = np.broadcast_to(dofs[:, None, d_idx], (nc, nq, k)).reshape(-1)
+        per_row = np.bincount(s_idx, minlength=n)
+        indptr = np.concatenate([[0], np.cumsum(np.tile(per_row, nc * nq))])
+        bmat = sp.csr_matrix((vals, cols, indptr), shape=(nc * nq * n, self.n_dofs))
+        bmat.sort_indices()
+        return self._torch_csr(bmat), self._torch_csr(bmat.T.tocsr())
+
+    def _torch_csr(self, m: sp.csr_matrix) -> torch.Tensor:
+        m.sort_indices()
+        with warnings.catch_warnings():  # "sparse CSR support is in beta": we rely only on CSR @ vector
+            warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta.*")
+            # int32 indices: ~30 % faster CSR @ vector than int64 on CPU (measured), half the memory
+            itype = torch.int32 if max(m.nnz, *m.shape) < 2**31 - 1 else torch.long
+            return torch.sparse_csr_tensor(torch.as_tensor(m.indptr, dtype=itype),
+                                           torch.as_tensor(m.indices, dtype=itype),
+                                           torch.as_tensor(m.data), size=m.shape,
+                                           dtype=self.dtype, device=self.device, check_invariants=False)
+
+    # -- the per-step operations ---------------------------------------------------------------
+    def strain(self, u: torch.Tensor) -> torch.Tensor:
+        """Mandel strain at every quadrature point: u (n_dofs,) -> (n_cells, nq, n_strain)."""
+        if u.shape != (self.n_dofs,) or u.dtype != self.dtype:
+            raise FemError(f"displacement must be ({self.n_dofs},) {self.dtype}, got {tuple(u.shape)} {u.dtype}")
+        return (self.B @ u).reshape(self.n_cells, self.nq, self.n_strain)
+
+    def internal_force(self, stress: torch.Tensor) -> torch.Tensor:
+        """``f = Σ_cells Σ_q Bᵀ σ w``: stress (n_cells, nq, n_strain) -> (n_dofs,)."""
+        want = (self.n_cells, self.nq, self.n_strain)
+        if tuple(stress.shape) != want or stress.dtype != self.dtype:
+            raise FemError(f"stress must be {want} {self.dtype}, got {tuple(stress.shape)} {stress.dtype}")
+        return self.Bt @ (stress * self.qp_weights[..., None]).reshape(-1)
+
+    def strain_dense(self, u: torch.Tensor) -> torch.Tensor:
+        """Same as :meth:`strain` by gather + einsum (reference path, slower; kept for benchmarks)."""
+        return torch.einsum("cqsd,cd->cqs", self.B_cells, u[self.cell_dofs])
+
+    def internal_force_dense(self, stress: torch.Tensor) -> torch.Tensor:
+        """Same as :meth:`internal_force` by einsum + scatter-add (reference path)."""
+        fe = torch.einsum("cqsd,cqs->cd", self.B_cells, stress * self.qp_weights[..., None])
+        out = torch.zeros(self.n_dofs, dtype=fe.dtype, device=fe.device)
+        return out.index_add_(0, self.cell_dofs.reshape(-1), fe.reshape(-1))
+
+    def displacement_gradient(self, u: torch.Tensor) -> torch.Tensor:
+        """Full ``∂u_i/∂X_j`` at every quadrature point: u (n_dofs,) -> (n_cells, nq, dim, dim).
+
+        Not needed per step; use it to monitor finite deformation (``det(I + H) ≤ 0`` = inverted).
+        """
+        if not hasattr(self, "_dndx"):
+            dndx, _ = self._gradients(self.element.points)
+            self._dndx = torch.as_tensor(dndx, dtype=self.dtype, device=self.device)
+        ue = u.reshape(-1, self.dim)[torch.as_tensor(self.mesh.cells, device=self.device)]  # (nc, nn, dim)
+        return torch.einsum("cni,cqnj->cqij", ue, self._dndx)
+
+    def inverted_cells(self, u: torch.Tensor) -> np.ndarray:
+        """(k,) ids of cells with ``det(I + ∂u/∂X) ≤ 0`` at some quadrature point (1D: stretch ≤ 0)."""
+        h = self.displacement_gradient(u)
+        eye = torch.eye(self.dim, dtype=h.dtype, device=h.device)
+        det = torch.linalg.det(eye + h)
+        return np.flatnonzero((~(det > 0)).any(dim=1).cpu().numpy())
+
+    # -- mass and stiffness --------------------------------------------------------------------
+    def _density(self, density) -> np.ndarray:
+        rho = np.asarray(density.detach().cpu() if isinstance(density, torch.Tensor) else density, dtype=np.float64)
+        if rho.ndim == 0:
+            rho = np.full(self.n_cells, float(rho))
+        if rho.shape != (self.n_cells,) or not np.all(rho > 0):
+            raise FemError(f"density must be a positive scalar or ({self.n_cells},) array, got shape "
+                           f"{rho.shape} with min {rho.min() if rho.size else 'n/a'}")
+        return rho
+
+    def cell_consistent_mass(self, density) -> np.ndarray:
+        """(n_cells, nn, nn) scalar consistent mass ``∫ ρ N_a N_b dV`` per cell (exact quadrature)."""
+        el = self.element
+        _, detj = self._gradients(el.mass_points)
+        n = el.shape(el.mass_points)  # (m, nn)
+        w = detj * el.mass_weights[None, :] * self._scale * self._density(density)[:, None]
+        return np.einsum("cq,qa,qb->cab", w, n, n)
+
+    def cell_lumped_mass(self, density) -> torch.Tensor:
+        """(n_cells, nde) each cell's row-sum-lumped mass, repeated for every component of a node."""
+        m = self.cell_consistent_mass(density).sum(axis=2)  # (nc, nn)
+        m = np.repeat(m, self.dim, axis=1)
+        return torch.as_tensor(m, dtype=self.dtype, device=self.device)
+
+    def lumped_mass(self, density) -> torch.Tensor:
+        """(n_dofs,) lumped mass: row sums of the consistent mass (scaled by thickness / area).
+
+        ``density``: scalar or (n_cells,). Sums to ``dim × ρ × volume``.
+        """
+        out = torch.zeros(self.n_dofs, dtype=self.dtype, device=self.device)
+        return out.index_add_(0, self.cell_dofs.reshape(-1), self.cell_lumped_mass(density).reshape(-1))
+
+    def _c_np(self, C) -> np.ndarray:
+        c = np.asarray(C.detach().cpu() if isinstance(C, torch.Tensor) else C, dtype=np.float64)
+        if c.shape != (self.n_strain, self.n_strain):
+            raise FemError(f"stiffness C must be ({self.n_strain}, {self.n_strain}) for {self.kinematics!r}, "
+                           f"got {c.shape}")
+        return c
+
+    def cell_stiffness(self, C) -> torch.Tensor:
+        """``K_e = Σ_q w Bᵀ C B``: C (n_strain, n_strain) -> (n_cells, nde, nde)."""
+        c = self._c_np(C)
+        b = self.B_cells.cpu().numpy().astype(np.float64, copy=False)
+        k = np.einsum("cqsi,st,cqtj,cq->cij", b, c, b, self._w_np, optimize=True)
+        return torch.as_tensor(k, dtype=self.dtype, device=self.device)
+
+    def stiffness_matrix(self, C) -> sp.csr_matrix:
+        """(n_dofs, n_dofs) scipy CSR stiffness for a constant tangent C (n_strain, n_strain)."""
+        k = self.cell_stiffness(C).cpu().numpy()
+        d = self._dofs_np
+        rows = np.repeat(d, d.shape[1], axis=1).ravel()
+        cols = np.tile(d, (1, d.shape[1])).ravel()
+        return sp.csr_matrix((k.ravel(), (rows, cols)), shape=(self.n_dofs, self.n_dofs))
+
+    def __repr__(self) -> str:
+        return (f"Assembly({self.n_cells} {self.mesh.cell_type}, {self.kinematics}, nq={self.nq}, "
+                f"n_dofs={self.n_dofs}, dtype={self.dtype}, device={self.device})")
