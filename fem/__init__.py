@@ -15,3 +15,8 @@ __all__ = ["mandel", "FemError", "MeshError", "DeckError", "SimulationError", "F
            "Material", "bound_matrix"]
 __all__ += ["Mesh", "bar", "rectangle", "box", "distort", "Element", "element_for", "Assembly",
             "LinearElastic", "NonlinearBar", "check_material"]
+from fem.bc import BodyForce, Fixed, NodalForce, Prescribed, Traction
+from fem.explicit import Problem, Result, State, iterate, solve
+
+__all__ += ["Fixed", "Prescribed", "NodalForce", "Traction", "BodyForce", "Problem", "Result", "State",
+            "solve", "iterate"]

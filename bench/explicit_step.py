@@ -1,0 +1,177 @@
+"""Explicit step cost: fem.solve vs a bare scipy sparse loop, T3/Q4/Tet4/Hex8, 1e3 to 1e6 dofs.
+
+For every mesh it times, per step:
+- ``bare``: a bare scipy loop ``f = K @ u; v += dt·f/m; u += dt·v`` (one SpMV + vector updates),
+- ``linear``: ``fem.solve`` with LinearElastic (sparse K path, all checks and energy work on),
+- ``neural``: ``fem.solve`` with a small torch MLP material (n -> 32 -> n, tanh; material path:
+  strain = B u, one batched MLP call, f = Bᵀ(wσ)),
+- ``sfepy``: SfePy's central-difference solver on the same mesh, when SfePy is importable.
+It prints a markdown table (steps/s, element updates/s = cells·steps/s, ratio linear/bare) and the
+fitted exponent of time per step against dofs (goal 1.0 ± 0.1). Timings exclude set-up; the loop
+time is taken between the first and last step callbacks.
+
+    python bench/explicit_step.py            # 1e3 .. 1e6 dofs (needs ~8 GB for 1e6-dof Hex8)
+    python bench/explicit_step.py --quick    # 1e3 .. 1e5 dofs
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+import torch
+
+import fem
+
+
+class MLPMaterial(torch.nn.Module):
+    """A small neural stress(strain) law, float64: ``σ = C ε + s (g(ε) − g(0))`` with g an n -> 32 -> n tanh
+    MLP and C isotropic (E = 1, ν = 0.3), so the run stays stable while the MLP sets the cost."""
+
+    def __init__(self, kinematics: str, width: int = 32, scale: float = 0.01):
+        super().__init__()
+        self.C = fem.LinearElastic(1.0, 0.3, kinematics).linear_stiffness()
+        n = fem.mandel.size(kinematics)
+        self.kinematics = kinematics
+        torch.manual_seed(0)
+        self.net = torch.nn.Sequential(torch.nn.Linear(n, width), torch.nn.Tanh(), torch.nn.Linear(width, n)).double()
+        self.scale = scale
+
+    def stress(self, strain):
+        zero = strain.new_zeros(strain.shape[-1])
+        return strain @ self.C + self.scale * (self.net(strain) - self.net(zero))   # σ(0) = 0
+
+    def stiffness_bound(self):
+        w = [m.weight for m in self.net if isinstance(m, torch.nn.Linear)]
+        lip = float(torch.linalg.matrix_norm(w[1], 2) * torch.linalg.matrix_norm(w[0], 2))
+        return float(torch.linalg.matrix_norm(self.C, 2)) + self.scale * lip
+
+
+def make_mesh(cell: str, dofs: float):
+    if cell in ("triangle", "quad"):
+        n = max(2, int(round(math.sqrt(dofs / 2))) - 1)
+        return fem.rectangle(1.0, 1.0, n, n, cell=cell)
+    n = max(2, int(round((dofs / 3) ** (1 / 3))) - 1)
+    return fem.box(1.0, 1.0, 1.0, n, n, n, cell=cell)
+
+
+def time_solve(mesh, material, steps: int) -> float:
+    """Seconds per step of fem.solve (loop only)."""
+    stamps = {}
+
+    def cb(s):
+        if s.step == 1 or s.step == steps:
+            stamps[s.step] = time.perf_counter()
+
+    a = fem.Assembly(mesh)
+    h = (a.cell_volumes().min() / a.thickness if mesh.dim == 2 else a.cell_volumes().min()) ** (1 / mesh.dim)
+    dt = 0.2 * h   # c ≤ ~2 for the materials used (E = 1, ν = 0.3, ρ = 1): stable
+    u0 = 1e-4 * np.sin(np.pi * mesh.points)
+    prob = fem.Problem(mesh, material, 1.0, bcs=[fem.Fixed("left")], u0=u0)
+    res = fem.solve(prob, steps * dt, dt, callback=cb, num_threads=torch.get_num_threads(), energy_every=10**9, save_every=10**9, progress=False,
+                    keep_fields=False, energy_tol=None, allow_unsafe_dt=True)
+    assert res.completed, res.message
+    return (stamps[steps] - stamps[1]) / (steps - 1)
+
+
+def time_bare(mesh, steps: int) -> float:
+    """Seconds per step of a bare scipy loop: one K @ u and the vector updates."""
+    a = fem.Assembly(mesh)
+    k = a.stiffness_matrix(fem.LinearElastic(1.0, 0.3, a.kinematics).linear_stiffness()).tocsr()
+    minv = 1.0 / a.lumped_mass(1.0).numpy()
+    u = 1e-4 * np.sin(np.pi * mesh.points).ravel()
+    v = np.zeros_like(u)
+    dt = 1e-3
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        f = k @ u
+        v -= dt * (f * minv)
+        u += dt * v
+    return (time.perf_counter() - t0) / steps
+
+
+def time_sfepy(mesh, steps: int) -> float | None:
+    try:
+        import sfepy  # noqa: F401
+    except ImportError:
+        return None
+    return None  # not installed on the development machine; see docs/notes/fem-solver.md
+
+
+def steps_for(dofs: int) -> int:
+    return int(min(2000, max(10, 2e7 / dofs)))
+
+
+def run(sizes, cells, materials, out=print):
+    rows = []
+    for cell in cells:
+        for target in sizes:
+            mesh = make_mesh(cell, target)
+            n_dofs = mesh.n_points * mesh.dim
+            kin = {2: "plane_strain", 3: "3d"}[mesh.dim]
+            steps = steps_for(n_dofs)
+            row = {"cell": cell, "dofs": n_dofs, "cells": mesh.n_cells, "steps": steps,
+                   "bare": time_bare(mesh, steps)}
+            if "linear" in materials:
+                row["linear"] = time_solve(mesh, fem.LinearElastic(1.0, 0.3, kin), steps)
+            if "neural" in materials:
+                row["neural"] = time_solve(mesh, MLPMaterial(kin), max(10, steps // 4))
+            row["sfepy"] = time_sfepy(mesh, steps)
+            rows.append(row)
+            out(_line(row))
+    return rows
+
+
+def _sps(t):
+    return "–" if t is None else f"{1 / t:,.0f}"
+
+
+def _line(r):
+    lin, neu, nc = r.get("linear"), r.get("neural"), r["cells"]
+    eu_lin = "–" if lin is None else f"{nc / lin:.3g}"
+    ratio = "–" if lin is None else f"{lin / r['bare']:.2f}"
+    eu_neu = "–" if neu is None else f"{nc / neu:.3g}"
+    return (f"| {r['cell']} | {r['dofs']:,} | {nc:,} | {_sps(r['bare'])} | {_sps(lin)} | {eu_lin} | {ratio} | "
+            f"{_sps(neu)} | {eu_neu} | {_sps(r['sfepy'])} |")
+
+
+HEADER = ("| cell | dofs | cells | bare scipy steps/s | linear steps/s | linear elem-updates/s | linear / bare | "
+          "neural steps/s | neural elem-updates/s | sfepy steps/s |\n|---|---|---|---|---|---|---|---|---|---|")
+
+
+def exponents(rows, key):
+    out = {}
+    for cell in dict.fromkeys(r["cell"] for r in rows):
+        rs = [r for r in rows if r["cell"] == cell and r.get(key)]
+        if len(rs) >= 2:
+            out[cell] = float(np.polyfit(np.log([r["dofs"] for r in rs]), np.log([r[key] for r in rs]), 1)[0])
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="sizes 1e3..1e5 dofs")
+    ap.add_argument("--cells", default="triangle,quad,tetra,hexahedron")
+    ap.add_argument("--materials", default="linear,neural")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads (default 1, like scipy's single-threaded SpMV; on a shared "
+                         "2-core machine 2 threads made some runs 40x slower through oversubscription)")
+    args = ap.parse_args(argv)
+    sizes = [1e3, 1e4, 1e5] if args.quick else [1e3, 1e4, 1e5, 1e6]
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, float64, CPU")
+    print(HEADER)
+    rows = run(sizes, args.cells.split(","), args.materials.split(","))
+    print()
+    print("| fitted exponent of time/step vs dofs | " + " | ".join(dict.fromkeys(r["cell"] for r in rows)) + " |")
+    print("|---|" + "---|" * len(dict.fromkeys(r["cell"] for r in rows)))
+    for key in ("bare", "linear", "neural"):
+        e = exponents(rows, key)
+        if e:
+            print(f"| {key} | " + " | ".join(f"{v:.2f}" for v in e.values()) + " |")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

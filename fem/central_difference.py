@@ -1,0 +1,162 @@
+"""The central-difference (leapfrog) step with lumped mass, constraints and mass-proportional damping.
+
+Written in velocity-Verlet form, which is algebraically the half-step-velocity leapfrog
+(Belytschko, Liu & Moran, *Nonlinear Finite Elements*, Box 6.1) with velocities also kept at whole
+steps. With ``M`` the lumped mass, ``C = αM`` and ``F(t, u, v) = f_ext(t) − f_int(u) − αMv``::
+
+    v_{n+½} = v_n + (Δt/2) a_n
+    u_{n+1} = u_n + Δt v_{n+½}
+    a'      = M⁻¹ (f_ext(t_{n+1}) − f_int(u_{n+1}))
+    v_{n+1} = (v_{n+½} + (Δt/2) a') / (1 + αΔt/2),    a_{n+1} = a' − α v_{n+1}
+
+The damping force is taken at the *whole-step* velocity ``v_{n+1} = (v_{n+½} + v_{n+3/2})/2``
+(centred), which is explicit because ``C`` is diagonal. This keeps second order, and the stability
+limit stays ``Δt ≤ 2/ω_max`` for every α ≥ 0: the characteristic polynomial of a mode is
+``(1+c) z² − (2 − ω²Δt²) z + (1−c)``, ``c = αΔt/2``, whose roots lie in the unit disc iff
+``ωΔt ≤ 2``. (The smaller ``(2/ω)(√(1+ξ²) − ξ)`` limit belongs to the variant that lags the damping
+force by half a step.)
+
+Constrained dofs (fixed / prescribed) take their half-step velocity from the prescription,
+``v_{n+½} = (g(t_{n+1}) − g(t_n))/Δt`` (displacement, hit exactly: u is then set to ``g(t_{n+1})``)
+or ``h(t_{n+½})`` (velocity), their whole-step velocity is the mean of the two neighbouring half
+steps and their acceleration the difference quotient. The reaction that enforces the motion is
+``r = M(a + αv) − (f_ext − f_int)`` there, so ``M a = f_ext − f_int − αMv + r`` holds at every dof.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+__all__ = ["State", "CentralDifference"]
+
+
+@dataclass
+class State:
+    """The solution at one time step (tensors of the solver's dtype/device).
+
+    step, t; u, v, a: (n_dofs,) displacement, velocity, acceleration at ``t``.
+    The rest is solver bookkeeping: f_int, f_ext (n_dofs,) or None; reaction (k,) at the moving
+    constrained dofs; vh_c (k_c,) the constrained dofs' next half-step velocity; strain, stress
+    (n_cells, nq, n_strain) on the material path (None on the linear path); increments: a (4,)
+    tensor ``[ΔW_int, ΔW_ext, ΔW_damp, ·]`` of the step that led here.
+    """
+
+    step: int
+    t: float
+    u: torch.Tensor
+    v: torch.Tensor
+    a: torch.Tensor
+    f_int: torch.Tensor = field(default=None, repr=False)
+    f_ext: torch.Tensor | None = field(default=None, repr=False)
+    reaction: torch.Tensor | None = field(default=None, repr=False)
+    vh_c: torch.Tensor | None = field(default=None, repr=False)
+    strain: torch.Tensor | None = field(default=None, repr=False)
+    stress: torch.Tensor | None = field(default=None, repr=False)
+    increments: tuple | None = field(default=None, repr=False)
+
+    def displacement(self, dim: int) -> torch.Tensor:
+        """(n_points, dim) view of u."""
+        return self.u.reshape(-1, dim)
+
+
+class CentralDifference:
+    """One explicit step ``State_n -> State_{n+1}`` (see the module docstring).
+
+    forces: an :class:`~fem.forces.InternalForce`; mass (n_dofs,) lumped; conditions: a
+    :class:`~fem.bc.Conditions`; dt > 0; alpha ≥ 0 mass-proportional damping (1/s).
+    """
+
+    order = 2
+
+    def __init__(self, forces, mass: torch.Tensor, conditions, dt: float, alpha: float = 0.0):
+        self.forces, self.mass, self.cond = forces, mass, conditions
+        self.dt, self.alpha = float(dt), float(alpha)
+        c = conditions
+        self.c_idx = c.constrained
+        self.n_fixed = len(c.fixed_dofs)
+        self.moving = self.c_idx[self.n_fixed:]      # displacement- then velocity-prescribed dofs
+        self.m_moving = mass[self.moving]
+        self.has_c, self.has_moving = len(self.c_idx) > 0, len(self.moving) > 0
+        # M⁻¹ with zeros on constrained dofs: fixed dofs then keep a = v = 0 and u unchanged with no
+        # per-step indexing (the cheapest way to hold them exactly); moving ones are overwritten.
+        self.inv_mass = 1.0 / mass
+        self.inv_mass[self.c_idx] = 0.0
+        self.neg_inv_mass = -self.inv_mass
+
+    # -- start ----------------------------------------------------------------------------------
+    def init(self, u0: torch.Tensor, v0: torch.Tensor, t0: float = 0.0, step0: int = 0) -> State:
+        """State at t0 from initial fields (n_dofs,); constraints override u0/v0 on their dofs."""
+        c = self.cond
+        u, v = u0.clone(), v0.clone()
+        if self.n_fixed:
+            u[c.fixed_dofs] = c.fixed_values
+            v[c.fixed_dofs] = 0.0
+        if len(c.disp_dofs):
+            u[c.disp_dofs] = c.prescribed_displacement(t0)
+        vh_c = c.moving_half_step_velocity(t0, t0 + self.dt) if self.has_moving else None
+        if self.has_moving:
+            v[self.moving] = vh_c       # starts at its first half-step velocity, so a = 0 there at t0
+        f_int, eps, sig = self.forces(u)
+        f_ext = c.external_force(t0)
+        f = -f_int if f_ext is None else f_ext - f_int
+        a = f * self.inv_mass - self.alpha * v
+        reaction = None
+        if self.has_moving:
+            a[self.moving] = 0.0
+            reaction = self._reaction(a, v, f)
+        return State(step0, t0, u, v, a, f_int, f_ext, reaction, vh_c, eps, sig, (0.0, 0.0, 0.0))
+
+    def _reaction(self, a, v, f):
+        if not self.has_moving:
+            return None
+        mv = self.moving
+        return self.m_moving * (a[mv] + self.alpha * v[mv]) - f[mv]
+
+    # -- one step -------------------------------------------------------------------------------
+    def step(self, s: State) -> State:
+        """State_{n+1} from State_n; tensors of ``s`` are not modified."""
+        dt, c = self.dt, self.cond
+        n1 = s.step + 1
+        t1 = n1 * dt
+        vh = torch.add(s.v, s.a, alpha=0.5 * dt)
+        if self.has_moving:
+            vh[self.moving] = s.vh_c
+        u1 = torch.add(s.u, vh, alpha=dt)
+        if len(c.disp_dofs):
+            u1[c.disp_dofs] = c.prescribed_displacement(t1)
+        f_int, eps, sig = self.forces(u1)
+        f_ext = c.external_force(t1)
+        if f_ext is None:
+            a1 = f_int * self.neg_inv_mass
+        else:
+            a1 = (f_ext - f_int).mul_(self.inv_mass)
+        v1 = torch.add(vh, a1, alpha=0.5 * dt)
+        if self.alpha:
+            v1.mul_(1.0 / (1.0 + 0.5 * self.alpha * dt))
+            a1.sub_(v1, alpha=self.alpha)
+        vh_c, reaction = None, None
+        if self.has_moving:
+            vh_c = c.moving_half_step_velocity(t1, t1 + dt)
+            vm = vh[self.moving]
+            v1[self.moving] = 0.5 * (vm + vh_c)
+            a1[self.moving] = (vh_c - vm) / dt
+            f = -f_int[self.moving] if f_ext is None else f_ext[self.moving] - f_int[self.moving]
+            reaction = self.m_moving * (a1[self.moving] + self.alpha * v1[self.moving]) - f
+        inc = self._increments(s, vh, f_int, f_ext, v1, reaction)
+        return State(n1, t1, u1, v1, a1, f_int, f_ext, reaction, vh_c, eps, sig, inc)
+
+    def _increments(self, s, vh, f_int, f_ext, v1, reaction) -> tuple[float, float, float]:
+        """Trapezoid work of the step ``½ Δu·(f_n + f_{n+1})`` for internal, external (loads and
+        reactions) and damping forces, with ``Δu = Δt v_{n+½}``: floats (ΔW_int, ΔW_ext, ΔW_damp)."""
+        h = 0.5 * self.dt
+        w_int = h * float(torch.dot(vh, s.f_int + f_int))
+        w_ext = w_damp = 0.0
+        if f_ext is not None or s.f_ext is not None:
+            fe = s.f_ext if f_ext is None else (f_ext if s.f_ext is None else s.f_ext + f_ext)
+            w_ext = h * float(torch.dot(vh, fe))
+        if reaction is not None:
+            w_ext += h * float(torch.dot(vh[self.moving], s.reaction + reaction))
+        if self.alpha:
+            w_damp = h * self.alpha * float(torch.dot(vh, self.mass * (s.v + v1)))
+        return (w_int, w_ext, w_damp)
