@@ -10,6 +10,8 @@ from fem.errors import FemWarning
 from lipmat.errors import LipmatWarning
 
 torch.set_default_dtype(torch.float64)
+# Small problems: torch's OpenMP team spinning on 2 shared cores made a 100-dof run 120x slower.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
