@@ -7,3 +7,16 @@ from lipmat._version import __version__
 from lipmat.errors import CertificateError, DataError, LipmatError, LipmatWarning, ModelFileError
 
 __all__ = ["__version__", "LipmatError", "DataError", "CertificateError", "ModelFileError", "LipmatWarning"]
+
+# models-fit helper: lazy `lipmat.load`, `lipmat.save` so `import lipmat` stays light (no torch).
+# (`fit` is not aliased: the submodule `lipmat.fit` would shadow it once imported.)
+_LAZY = {"load": ("lipmat.io", "load"), "save": ("lipmat.io", "save")}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'lipmat' has no attribute {name!r}")

@@ -1,3 +1,27 @@
 """Constitutive models: strain -> stress in Mandel form, each with ``stiffness_bound()``."""
 
 __all__: list[str] = []
+
+#: Registry: model name -> class (``name``, ``kinematics``, ``stiffness_bound()``, ``config()``,
+#: ``from_config(cfg)``). Model files store the name; modules append their own entries.
+MODELS: dict[str, type] = {}
+
+# neural models (models-fit helper)
+from lipmat.models.isotropic import IsotropicPotential  # noqa: E402
+from lipmat.models.mlp import LipschitzMLP  # noqa: E402
+from lipmat.models.response import MonotoneResponse  # noqa: E402
+from lipmat.models.uniaxial import UniaxialSN, UniaxialTangent  # noqa: E402
+
+MODELS.update({cls.name: cls for cls in (UniaxialTangent, UniaxialSN, IsotropicPotential, LipschitzMLP)})
+__all__ += ["MODELS", "UniaxialTangent", "UniaxialSN", "IsotropicPotential", "LipschitzMLP", "MonotoneResponse"]
+
+# classical baselines (data-classical helper)
+from lipmat.models.classical import (  # noqa: E402
+    BASELINES, ArrudaBoyce, ClassicalUniaxial, Gent, LinearElastic1D, MooneyRivlin, NeoHookean, NoGlobalBound,
+    Ogden, Yeoh, baseline_from_config, fit_baseline,
+)
+
+MODELS.update(BASELINES)
+MODELS.update({f"ogden{k}": Ogden for k in range(1, 7)})
+__all__ += ["BASELINES", "ClassicalUniaxial", "LinearElastic1D", "NeoHookean", "MooneyRivlin", "Yeoh", "Ogden",
+            "Gent", "ArrudaBoyce", "NoGlobalBound", "fit_baseline", "baseline_from_config"]

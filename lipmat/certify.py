@@ -1,0 +1,141 @@
+"""A model's certified stiffness bound next to an empirical lower bound: how tight is the certificate?
+
+``certified`` comes from the model's ``stiffness_bound()`` (a proven bound: a float L ≥ sup ‖C(e)‖₂,
+or a matrix C_b ⪰ C(e), summarised by λ_max(C_b) ≥ ‖C(e)‖₂ for the symmetric PSD tangents of the
+potential models). ``empirical`` is the largest ‖C(e)‖₂ found — the tangent is evaluated by autograd of
+``stress`` at each point, so every value is attained by the function the model computes:
+
+- 1D models: a dense scan (the data range, compression down to ε = −1 and beyond, and log-spaced
+  points out to |ε| = 1e12), plus the location the model's own certificate search reports, then a
+  local zoom around the best points;
+- other models: :func:`lipmat.lipschitz.empirical_lipschitz` from data strains, random strains at
+  several scales and, for potentials, the points where each response's slope peaks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from lipmat.lipschitz import empirical_lipschitz
+from lipmat.lipschitz.empirical import eval_mode
+
+
+@dataclass
+class Certificate:
+    """Certified vs empirical stiffness of a model.
+
+    stiffness_bound: certified scalar (Pa): L, or λ_max(C_b) for a matrix certificate.
+    empirical_stiffness: largest ‖C(e)‖₂ found (Pa), a lower bound of the true supremum.
+    ratio: stiffness_bound / empirical_stiffness (≥ 1; 1 is a tight certificate).
+    at: Mandel strain (list of n floats) where the largest tangent was found.
+    matrix: C_b as nested lists for a matrix certificate, else None.
+    """
+    stiffness_bound: float
+    empirical_stiffness: float
+    ratio: float
+    at: list
+    matrix: list | None = None
+
+    def to_dict(self) -> dict:
+        return {"stiffness_bound": self.stiffness_bound, "empirical_stiffness": self.empirical_stiffness,
+                "ratio": self.ratio, "at": self.at, "stiffness_bound_matrix": self.matrix}
+
+
+def certified_scalar(bound) -> tuple[float, list | None]:
+    """(scalar, matrix-as-lists or None) of a ``stiffness_bound()`` value (float or (n, n) tensor)."""
+    if isinstance(bound, torch.Tensor) and bound.dim() == 2:
+        c = bound.detach().to(torch.float64)
+        return float(torch.linalg.eigvalsh(c).max()) * (1 + 1e-12), c.tolist()
+    return float(bound), None
+
+
+def _tangent_1d(model, x: torch.Tensor) -> torch.Tensor:
+    x = x.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(model(x.unsqueeze(-1)).sum(), x)
+    return g.detach()
+
+
+def empirical_stiffness_1d(model, strains: torch.Tensor | None = None) -> tuple[float, float]:
+    """(largest dσ/dε found, where) for a 1D model: dense scan + far points + zoom (see module doc)."""
+    hi = float(strains.abs().max()) if strains is not None and strains.numel() else 1.0
+    far = torch.logspace(-3, 12, 400, dtype=torch.float64)
+    pts = [torch.linspace(-1.5 * max(hi, 1.0), 1.5 * hi, 20001, dtype=torch.float64), far, -far]
+    if strains is not None:
+        pts.append(strains.detach().reshape(-1).to(torch.float64))
+    cert = getattr(model, "certificate", None)
+    if callable(cert):
+        pts.append(torch.tensor([cert().at], dtype=torch.float64))
+    x = torch.cat(pts)
+    with eval_mode(model):
+        t = _tangent_1d(model, x)
+        step = 1e-3 * max(hi, 1.0)            # about the scan's spacing
+        for _ in range(4):                    # zoom: a finer grid around the 8 best points, 4 times
+            top = x[t.topk(min(8, t.numel())).indices]
+            local = (top.unsqueeze(-1) + torch.linspace(-1, 1, 401, dtype=torch.float64) * step).reshape(-1)
+            x, t = torch.cat([x, local]), torch.cat([t, _tangent_1d(model, local)])
+            step /= 100
+    i = int(t.argmax())
+    return float(t[i]), float(x[i])
+
+
+def _candidates(model, strains: torch.Tensor | None, n: int, seed: int) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    scale = float(strains.abs().max()) if strains is not None and strains.numel() else 0.01
+    scale = scale if scale > 0 else 0.01
+    parts = [torch.randn(256, n, generator=gen, dtype=torch.float64) * scale * f for f in (0.1, 1.0, 3.0, 100.0)]
+    if strains is not None and strains.numel():
+        parts.append(strains.detach().reshape(-1, n).to(torch.float64))
+    responses = getattr(model, "moduli_bounds", None)
+    if callable(responses):          # isotropic potential: strains where p' and q' peak
+        from fem import mandel
+        k, g2 = responses()
+        eye = mandel.identity(model.kinematics, dtype=torch.float64)
+        vol = eye * (k.at / float(eye @ eye)) if abs(k.at) < 1e6 else eye * 0
+        dev = torch.zeros(n, dtype=torch.float64)
+        dev[0], dev[1] = 1 / 2**0.5, -1 / 2**0.5
+        dev = dev * (g2.at if abs(g2.at) < 1e6 else 0.0)
+        parts.append(torch.stack([vol, dev, vol + dev]))
+    return torch.cat(parts)
+
+
+def default_strains(model) -> torch.Tensor | None:
+    """Strains to start the empirical search from when no data are at hand: the model's own span.
+
+    1D: 201 points over the config's ``strain_span``; isotropic: random strains at the responses'
+    scale; otherwise None (random strains at the default scale).
+    """
+    cfg = model.config() if callable(getattr(model, "config", None)) else {}
+    if "strain_span" in cfg and model.kinematics == "uniaxial":
+        lo, hi = cfg["strain_span"]
+        return torch.linspace(lo, hi, 201, dtype=torch.float64)
+    if "strain_scale" in cfg and model.kinematics == "uniaxial":
+        return torch.linspace(-cfg["strain_scale"], cfg["strain_scale"], 201, dtype=torch.float64)
+    span = cfg.get("vol", {}).get("span") or ([0, cfg["strain_scale"]] if "strain_scale" in cfg else None)
+    if span is None:
+        return None
+    n = {"plane_strain": 3, "3d": 6}[model.kinematics]
+    gen = torch.Generator().manual_seed(1)
+    return torch.randn(64, n, generator=gen, dtype=torch.float64) * max(abs(span[0]), abs(span[1]))
+
+
+def certify(model, strains: torch.Tensor | None = None, *, seed: int = 0, steps: int = 50) -> Certificate:
+    """Certified bound, empirical bound, ratio and location for ``model``.
+
+    Args:
+        model: any lipmat model (``stiffness_bound()``, ``kinematics``, strain (..., n) -> stress (..., n)).
+        strains: (m, n) or (m,) data strains to start the search from (optional).
+        seed: seed of the random starting strains (n > 1).
+        steps: gradient-ascent steps of :func:`empirical_lipschitz` (n > 1).
+    """
+    bound, matrix = certified_scalar(model.stiffness_bound())
+    if model.kinematics == "uniaxial":
+        value, where = empirical_stiffness_1d(model, strains)
+        at = [where]
+    else:
+        n = {"plane_strain": 3, "3d": 6}[model.kinematics]
+        with eval_mode(model):
+            emp = empirical_lipschitz(model, _candidates(model, strains, n, seed), steps=steps)
+        value, at = emp.value, emp.x.tolist()
+    ratio = bound / value if value > 0 else float("inf")
+    return Certificate(stiffness_bound=bound, empirical_stiffness=value, ratio=ratio, at=at, matrix=matrix)

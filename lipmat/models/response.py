@@ -1,0 +1,239 @@
+"""A scalar monotone response with a certified slope bound: the building block of the potential models.
+
+    r(x) = ∫₀ˣ r'(t) dt,      r'(x) = L·s(x),      s(x) = w₀ + Σₖ wₖ·sigmoid(aₖ(x − bₖ))
+
+with weights ``w = softmax(logits)`` (all > 0, summing to 1, or to less than 1 when a "zero" slot is
+kept), slopes ``aₖ = ±exp(αₖ)`` of fixed sign (``n_rising`` terms rise, ``n_falling`` fall) and centres
+``bₖ``. So ``0 < s < 1`` and ``0 ≤ r' ≤ L`` on the whole real line, r(0) = 0, by construction.
+
+Everything is closed form, with ``sp(u) = log(1 + eᵘ)`` and ``P(u) = ∫_{-∞}^u sp = −Li₂(−eᵘ)``:
+
+    r(x)   = L·[w₀x + Σₖ wₖ (sp(aₖ(x − bₖ)) − sp(−aₖbₖ)) / aₖ]
+    ∫₀ˣ r  = L·[w₀x²/2 + Σₖ wₖ ((P(aₖ(x − bₖ)) − P(−aₖbₖ)) / aₖ² − x·sp(−aₖbₖ)/aₖ)]
+
+``sp`` is ``torch.logaddexp(u, 0)``, whose autograd derivative is the sigmoid itself (no threshold
+switch as in ``F.softplus``), so the tangent autograd computes from :meth:`forward` *is* ``L·s(x)`` up
+to rounding: the certificate below bounds what the code differentiates, not an idealised integral.
+
+Certificate (:meth:`sup_tangent`): every term of s is monotone, so on an interval [x, y] (ends may be
+±∞) ``sup s ≤ w₀ + Σ_rising wₖσₖ(y) + Σ_falling wₖσₖ(x)`` — interval arithmetic that is exact at the
+ends. A grid over the transition region plus the two tails, refined where that bound exceeds the best
+point value, gives an upper bound within ~1e-7 of the true supremum; a relative margin of 1e-12 covers
+float64 rounding. The bound is of float64 evaluation.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from lipmat.errors import CertificateError, LipmatError
+
+#: Relative margin added to certified suprema for float64 rounding of the sums (a few ulp per term).
+ROUNDING_MARGIN = 1e-12
+_LI2_TERMS = torch.arange(1, 56, dtype=torch.float64)   # Li₂(y) = Σ yⁿ/n², y ≤ 1/2: 2⁻⁵⁵ tail
+
+
+def softplus(u: torch.Tensor) -> torch.Tensor:
+    """log(1 + eᵘ), elementwise, overflow-free; its autograd derivative is sigmoid(u) (no threshold)."""
+    return torch.logaddexp(u, torch.zeros_like(u))
+
+
+def softplus_primitive(u: torch.Tensor) -> torch.Tensor:
+    """P(u) = ∫_{-∞}^u log(1 + eᵗ) dt = −Li₂(−eᵘ), elementwise, float64-accurate for every u.
+
+    For u ≤ 0, Landen's identity gives P(u) = Li₂(σ(u)) + sp(u)²/2 with σ(u) ≤ 1/2 (fast series);
+    for u > 0, P(u) = u²/2 + π²/6 − P(−u) (softplus(t) − softplus(−t) = t).
+    """
+    v = -u.abs()
+    y = torch.sigmoid(v)
+    terms = _LI2_TERMS.to(dtype=u.dtype, device=u.device)
+    li2 = (y.unsqueeze(-1) ** terms / terms**2).sum(-1)
+    p_neg = li2 + 0.5 * softplus(v) ** 2
+    return torch.where(u > 0, 0.5 * u**2 + math.pi**2 / 6 - p_neg, p_neg)
+
+
+@dataclass
+class SupBound:
+    """Certified supremum of a response's slope over a domain.
+
+    value: certified upper bound of sup r' (Pa per unit strain for a stress response).
+    best: the largest r' found at a point (a lower bound; value/best − 1 measures the slack).
+    at: where ``best`` was found (may be ±1e300-ish far out when the supremum is a tail limit).
+    """
+    value: float
+    best: float
+    at: float
+
+
+class MonotoneResponse(nn.Module):
+    """Scalar monotone response r: (...) -> (...), r(0) = 0, 0 ≤ r' ≤ ``max_slope`` everywhere.
+
+    Args:
+        max_slope: L > 0, the hard cap of the slope (the certificate is L·sup s ≤ L).
+        n_rising, n_falling: numbers of rising / falling sigmoid terms of s.
+        span: (lo, hi) of the input where the data lie; the initial centres are spread over it and
+            the initial widths are a fraction of it (only the initialisation uses it).
+        allow_below: keep a "zero" slot in the softmax so sup s can be < 1 (needed for s < 1 strictly).
+            ``MonotoneResponse.linear(k)`` drops it and every sigmoid: r(x) = k·x exactly.
+    """
+
+    def __init__(self, max_slope: float, n_rising: int = 8, n_falling: int = 4, *,
+                 span: tuple[float, float] = (0.0, 1.0), allow_below: bool = True,
+                 dtype: torch.dtype = torch.float64) -> None:
+        super().__init__()
+        if not (isinstance(max_slope, (int, float)) and math.isfinite(max_slope) and max_slope > 0):
+            raise LipmatError(f"MonotoneResponse(max_slope): expected a finite number > 0, received {max_slope!r}")
+        if min(n_rising, n_falling) < 0:
+            raise LipmatError(f"MonotoneResponse: expected n_rising, n_falling >= 0, "
+                              f"received {n_rising}, {n_falling}")
+        lo, hi = float(span[0]), float(span[1])
+        if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+            raise LipmatError(f"MonotoneResponse(span): expected finite lo < hi, received {span!r}")
+        self.n_rising, self.n_falling, self.allow_below = int(n_rising), int(n_falling), bool(allow_below)
+        self.span = (lo, hi)
+        k = self.n_rising + self.n_falling
+        self.register_buffer("max_slope", torch.tensor(float(max_slope), dtype=dtype))
+        self.register_buffer("sign", torch.cat([torch.ones(self.n_rising, dtype=dtype),
+                                                -torch.ones(self.n_falling, dtype=dtype)]))
+        # Parameters are scale-free: centre b = lo + (hi − lo)·c, rate |a| = exp(α)/(hi − lo), so one
+        # learning rate suits strains of 1e-3 and of 7 alike.
+        centres = torch.cat([torch.linspace(0.0, 1.0, self.n_rising, dtype=dtype),
+                             torch.linspace(0.0, 1.0, self.n_falling, dtype=dtype)])
+        self.centre = nn.Parameter(centres)
+        self.log_rate = nn.Parameter(torch.full((k,), math.log(2.0 * max(k, 1)), dtype=dtype))
+        self.logits = nn.Parameter(torch.zeros(k + 1 + int(self.allow_below), dtype=dtype))
+
+    @classmethod
+    def linear(cls, slope: float, dtype: torch.dtype = torch.float64) -> "MonotoneResponse":
+        """The exactly linear response r(x) = slope·x (no sigmoid terms, no zero slot)."""
+        return cls(slope, 0, 0, allow_below=False, dtype=dtype)
+
+    def config(self) -> dict:
+        """Constructor arguments (plain floats/ints/bools/lists) for :meth:`from_config`."""
+        return {"max_slope": float(self.max_slope), "n_rising": self.n_rising, "n_falling": self.n_falling,
+                "span": list(self.span), "allow_below": self.allow_below}
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "MonotoneResponse":
+        return cls(cfg["max_slope"], cfg["n_rising"], cfg["n_falling"], span=tuple(cfg["span"]),
+                   allow_below=cfg["allow_below"])
+
+    # -- the parametrisation -------------------------------------------------------------------
+    def _parts(self):
+        w = torch.softmax(self.logits, 0)
+        k = self.sign.numel()
+        lo, hi = self.span
+        return w[:k], w[k], self.sign * torch.exp(self.log_rate) / (hi - lo), lo + (hi - lo) * self.centre
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """r(x): (...) -> (...)."""
+        w, w0, a, b = self._parts()
+        r = w0 * x
+        if a.numel():
+            u = a * (x.unsqueeze(-1) - b)
+            r = r + ((softplus(u) - softplus(-a * b)) / a * w).sum(-1)
+        return self.max_slope * r
+
+    def tangent(self, x: torch.Tensor) -> torch.Tensor:
+        """r'(x) = L·s(x): (...) -> (...) (closed form; equals autograd of :meth:`forward`)."""
+        return self.max_slope * self.fraction(x)
+
+    def fraction(self, x: torch.Tensor) -> torch.Tensor:
+        """s(x) ∈ (0, 1]: (...) -> (...); ±inf inputs give the tail limits."""
+        w, w0, a, b = self._parts()
+        s = w0 + torch.zeros_like(x)
+        if a.numel():
+            s = s + (torch.sigmoid(a * (x.unsqueeze(-1) - b)) * w).sum(-1)
+        return s
+
+    def secant(self, x: torch.Tensor) -> torch.Tensor:
+        """r(x)/x with its limit r'(0) at x = 0, smooth through 0: (...) -> (...)."""
+        w, w0, a, b = self._parts()
+        h = w0 + torch.zeros_like(x)
+        if a.numel():
+            u0 = -a * b
+            ax = a * x.unsqueeze(-1)
+            small = ax.abs() < 1e-4
+            safe = torch.where(small, torch.ones_like(ax), ax)
+            direct = (softplus(u0 + safe) - softplus(u0)) / safe
+            s0 = torch.sigmoid(u0)
+            d1 = s0 * (1 - s0)
+            d2 = d1 * (1 - 2 * s0)
+            series = s0 + ax * d1 / 2 + ax**2 * d2 / 6          # error O((ax)³) ≤ 1e-12
+            h = h + (torch.where(small, series, direct) * w).sum(-1)
+        return self.max_slope * h
+
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        """∫₀ˣ r(t) dt: (...) -> (...) (closed form, through the dilogarithm)."""
+        w, w0, a, b = self._parts()
+        out = 0.5 * w0 * x**2
+        if a.numel():
+            u0 = -a * b
+            xe = x.unsqueeze(-1)
+            terms = (softplus_primitive(u0 + a * xe) - softplus_primitive(u0)) / a**2 - xe * softplus(u0) / a
+            out = out + (terms * w).sum(-1)
+        return self.max_slope * out
+
+    # -- the certificate -----------------------------------------------------------------------
+    @torch.no_grad()
+    def sup_tangent(self, domain: tuple[float, float] = (-math.inf, math.inf), *,
+                    points: int = 4097, max_rounds: int = 60, rtol: float = 1e-7) -> SupBound:
+        """Certified sup of r' over ``domain`` (ends may be ±inf), by monotone interval arithmetic.
+
+        ``value`` is a proven upper bound (float64, rounding margin included); ``best`` the largest
+        r' at a grid point, so best ≤ sup r' ≤ value and value/best ≤ 1 + rtol + margin on return.
+        """
+        lo, hi = float(domain[0]), float(domain[1])
+        if not hi > lo:
+            raise CertificateError(f"sup_tangent(domain): expected lo < hi, received {domain!r}")
+        w, w0, a, b = (t.detach().to(torch.float64).cpu() for t in self._parts())
+        rising = a > 0
+        pad = 40.0 / a.abs() if a.numel() else torch.ones(1, dtype=torch.float64)
+        core_lo = float((b - pad).min()) if a.numel() else -1.0
+        core_hi = float((b + pad).max()) if a.numel() else 1.0
+        grid = torch.linspace(core_lo, core_hi, points, dtype=torch.float64)
+        far = (core_hi - core_lo) * torch.logspace(0, 300, 31, dtype=torch.float64)
+        grid = torch.cat([grid, b, core_lo - far, core_hi + far])
+        grid = grid[(grid > lo) & (grid < hi)]
+        grid = torch.cat([torch.tensor([lo, hi], dtype=torch.float64), grid]).unique()   # sorted
+
+        def s_at(t):
+            s = w0 + torch.zeros_like(t)
+            if a.numel():
+                s = s + (torch.sigmoid(a * (t.unsqueeze(-1) - b)) * w).sum(-1)
+            return s
+
+        def interval_ub(left, right):
+            if not a.numel():
+                return w0 + torch.zeros_like(left)
+            ends = torch.where(rising, right.unsqueeze(-1), left.unsqueeze(-1))
+            return w0 + (torch.sigmoid(a * (ends - b)) * w).sum(-1)
+
+        for _ in range(max_rounds):
+            values = s_at(grid)
+            values = torch.where(torch.isfinite(grid), values, torch.full_like(values, -1.0))
+            best = float(values.max())
+            # among ties, report the point nearest 0 (a constant slope is "found" at the data, not far out)
+            ties = values >= best * (1 - 1e-15)
+            best_i = int(torch.where(ties, grid.abs(), torch.full_like(grid, math.inf)).argmin())
+            ub = interval_ub(grid[:-1], grid[1:])
+            loose = ub > best * (1 + rtol)
+            if not bool(loose.any()):
+                break
+            left, right = grid[:-1][loose], grid[1:][loose]
+            mid = torch.where(torch.isinf(left), right - 2 * right.abs() - 1,
+                              torch.where(torch.isinf(right), left + 2 * left.abs() + 1, 0.5 * (left + right)))
+            mid = mid[(mid > left) & (mid < right)]
+            if not mid.numel():
+                break
+            grid = torch.cat([grid, mid]).unique()
+        slope = float(self.max_slope)
+        return SupBound(value=slope * float(ub.max()) * (1 + ROUNDING_MARGIN), best=slope * best,
+                        at=float(grid[best_i]))
+
+    def extra_repr(self) -> str:
+        return (f"max_slope={float(self.max_slope):.6g}, n_rising={self.n_rising}, "
+                f"n_falling={self.n_falling}, allow_below={self.allow_below}")
