@@ -20,3 +20,11 @@ from fem.explicit import Problem, Result, State, iterate, solve
 
 __all__ += ["Fixed", "Prescribed", "NodalForce", "Traction", "BodyForce", "Problem", "Result", "State",
             "solve", "iterate"]
+from fem.output import FieldWriter, atomic_write, plot_energies, read_pvd, write_energy_csv, write_probes_csv
+from fem.deck import Deck, load_deck, parse_deck, run_deck
+
+__all__ += ["FieldWriter", "atomic_write", "write_energy_csv", "write_probes_csv", "plot_energies", "read_pvd",
+            "Deck", "load_deck", "parse_deck", "run_deck"]
+from fem.timestep import TimeStep, certified_time_step, critical_time_step, exact_time_step, stable_step
+
+__all__ += ["TimeStep", "certified_time_step", "critical_time_step", "exact_time_step", "stable_step"]

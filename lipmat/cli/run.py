@@ -1,0 +1,117 @@
+"""Run an explicit simulation from a TOML deck.
+
+Reads SIM.toml (schema: `fem.deck`; a material may be inline, e.g. type = "linear_elastic", or a
+model file written by `lipmat fit`, model = "rubber.pt"), checks all of it before anything runs,
+runs the central-difference solver and writes into the deck's [output] dir (or --out):
+  fields.pvd + fields_*.vtu   (or fields.xdmf + .h5 with format = "xdmf")   open in ParaView
+  energy.csv                  kinetic, internal, external, damping energy and the balance error
+  probes.csv                  displacement histories of the [output.probes]
+  energy.png                  plot of the energies and the balance error
+Every file is written atomically; a run that stops keeps everything written so far.
+
+Exit status: 0 completed; 1 the run stopped (unstable, inverted element, interrupted) — one line on
+stderr says where; 2 bad input (deck, mesh, model file).
+
+Example:
+  lipmat run examples/decks/bar_impact.toml --out /tmp/bar --json
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+HELP = "run an explicit simulation from a TOML deck"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("deck", metavar="SIM.toml", help="input deck (TOML)")
+    parser.add_argument("--out", metavar="DIR", help="output folder (overrides [output] dir)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (default: on a terminal)")
+
+
+def load_model(path: str):
+    """The material loader for ``model = "file.pt"``: :func:`lipmat.io.load`, imported only when used."""
+    from lipmat.io import load
+
+    return load(path)
+
+
+def run(args) -> int:
+    from fem.deck import load_deck, run_deck
+
+    wall0 = time.perf_counter()
+    deck = load_deck(args.deck, material_loader=load_model)
+    progress = False if args.no_progress else None
+    done = run_deck(deck, out_dir=args.out, progress=progress)
+    summary = _summary(deck, done, args.deck, time.perf_counter() - wall0)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(_text(summary))
+    if summary["status"] != "completed":
+        print(f"lipmat run: {summary['status']}: {summary['message']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _finite(x):
+    """A float for JSON: None for NaN/inf (JSON has no such numbers)."""
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def _dt_source(deck, result) -> str:
+    cert = result.dt_certified
+    if deck.dt == "certified":
+        src = "certified (proven stable step, element method)"
+    else:
+        src = "from the deck"
+        if cert is not None:
+            src += f"; certified step {cert:.4g} s, ratio {float(deck.dt) / cert:.3f}"
+            src += " (allow_unsafe_dt)" if float(deck.dt) > cert else ""
+    requested = cert if deck.dt == "certified" else float(deck.dt)
+    if requested is not None and result.dt < requested * (1 - 1e-9):
+        src += f"; shortened from {requested:.4g} s to end exactly at t_end"
+    return src
+
+
+def _summary(deck, done, deck_arg: str, wall: float) -> dict:
+    r = done.result
+    err = r.energies.get("balance_error")
+    mesh = deck.problem.mesh
+    return {
+        "status": r.status, "message": r.message, "deck": str(deck_arg), "title": deck.title,
+        "material": deck.material_source,
+        "mesh": {"cell_type": mesh.cell_type, "cells": int(mesh.n_cells), "points": int(mesh.n_points),
+                 "dim": int(mesh.dim)},
+        "steps": int(r.steps), "t": float(r.t), "t_end": float(deck.t_end), "dt": float(r.dt),
+        "dt_source": _dt_source(deck, r), "dt_certified": _finite(r.dt_certified),
+        "energy_error_max": _finite(max(err)) if err is not None and len(err) else None,
+        "energy_error_final": _finite(err[-1]) if err is not None and len(err) else None,
+        "frames": int(done.frames), "outputs": {k: str(v) for k, v in done.files.items()},
+        "solve_time_s": float(r.wall_time), "wall_time_s": float(wall), "fault": r.fault,
+    }
+
+
+def _text(s: dict) -> str:
+    def g(x, unit=""):
+        return "n/a" if x is None else f"{x:.4g}{unit}"
+
+    m = s["mesh"]
+    lines = [f"lipmat run: {s['status']} — {s['title']} ({s['deck']})",
+             f"  material     {s['material']}; {m['cells']} {m['cell_type']} cells, {m['points']} nodes ({m['dim']}D)",
+             f"  steps        {s['steps']} × dt = {g(s['dt'], ' s')} ({s['dt_source']})",
+             f"  time         t = {g(s['t'], ' s')} of {g(s['t_end'], ' s')}",
+             f"  energy       balance error max {g(s['energy_error_max'])}, final {g(s['energy_error_final'])}"]
+    outs = list(s["outputs"].items())
+    for i, (k, v) in enumerate(outs):
+        extra = f" ({s['frames']} frames)" if k == "fields" else ""
+        lines.append(f"  {'outputs' if i == 0 else '':<12} {v}{extra}")
+    if not outs:
+        lines.append("  outputs      none")
+    lines.append(f"  wall time    {s['wall_time_s']:.3g} s (solver {s['solve_time_s']:.3g} s)")
+    if s["status"] != "completed":
+        lines.append(f"  stopped      {s['message']}")
+    return "\n".join(lines)

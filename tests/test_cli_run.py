@@ -1,0 +1,139 @@
+"""`lipmat run SIM.toml`: full runs from a deck, their files, the summary, the exit codes."""
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fem.errors import FemWarning
+from fem.output import read_pvd
+from lipmat.cli import main
+
+vtk = pytest.importorskip("vtk")
+from vtk.util.numpy_support import vtk_to_numpy  # noqa: E402
+
+DECKS = Path(__file__).resolve().parents[1] / "examples" / "decks"
+
+
+def _cell_array(path, name):
+    r = vtk.vtkXMLUnstructuredGridReader()
+    r.SetFileName(str(path))
+    r.Update()
+    return vtk_to_numpy(r.GetOutput().GetCellData().GetArray(name))
+
+
+def test_bar_impact_deck_runs_and_matches_the_wave_solution(tmp_path, capsys):
+    """The shipped deck at the certified step: a bar at v = 1 m/s hits a wall. Until the wave reaches
+    the free end (t < L/c) the tip moves at −v, and behind the front the stress is −ρcv (d'Alembert)."""
+    out = tmp_path / "out"
+    assert main(["run", str(DECKS / "bar_impact.toml"), "--out", str(out), "--json", "--no-progress"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["status"] == "completed" and s["t"] == pytest.approx(3.9e-4)
+    assert s["dt_source"].startswith("certified") and s["dt"] <= s["dt_certified"]
+    assert s["energy_error_max"] < 1e-2
+    assert set(s["outputs"]) == {"fields", "energy_csv", "probes_csv", "plot"}
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith("fields_")) == [
+        "energy.csv", "energy.png", "fields.pvd", "probes.csv"]
+    rho, E, v, L = 2700.0, 70e9, 1.0, 1.0
+    c = math.sqrt(E / rho)
+    frames = read_pvd(out / "fields.pvd")
+    assert len(frames) == s["frames"] == 21
+    # the frame closest to t = L/(2c): the front is at mid-length
+    t, path = min(frames, key=lambda f: abs(f[0] - L / (2 * c)))
+    front = c * t
+    stress = _cell_array(path, "stress")                       # (200,) σ_xx, cell means
+    xc = (np.arange(200) + 0.5) / 200
+    np.testing.assert_allclose(stress[xc < front - 0.25], -rho * c * v, rtol=1e-2)   # oscillations trail the front
+    assert np.mean(stress[xc < front - 0.05]) == pytest.approx(-rho * c * v, rel=2e-3)
+    assert np.abs(stress[xc > front + 0.1]).max() < 1e-6 * rho * c * v
+    probes = np.loadtxt(out / "probes.csv", delimiter=",", skiprows=1)
+    early = probes[:, 0] < 0.99 * L / c
+    np.testing.assert_allclose(probes[early, 1], -v * probes[early, 0], rtol=0, atol=1e-12)
+    energy = np.loadtxt(out / "energy.csv", delimiter=",", skiprows=1)
+    moving = rho * 1e-4 * L * (1 - 0.5 / 200)      # area 1e-4 m²; the wall node (half a cell's mass) is held
+    np.testing.assert_allclose(energy[0, 2], 0.5 * moving * v**2, rtol=1e-12)
+    assert energy[-1, 0] == pytest.approx(3.9e-4)
+
+
+def test_2d_deck_text_summary_and_xdmf(tmp_path, capsys):
+    deck = tmp_path / "plate.toml"
+    text = (DECKS / "plate_pulse.toml").read_text()
+    deck.write_text(text.replace('format = "vtu"', 'format = "xdmf"').replace("end = 0.04 ", "end = 0.004"))
+    assert main(["run", str(deck), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("lipmat run: completed — clamped rubber strip under an end traction")
+    for word in ("steps", "certified (proven stable step", "balance error max", "plate_pulse_out/fields.xdmf",
+                 "energy.csv", "probes.csv", "energy.png", "wall time"):
+        assert word in out, word
+    d = tmp_path / "plate_pulse_out"                            # [output] dir, relative to the deck
+    assert (d / "fields.xdmf").is_file() and (d / "fields_mesh.h5").is_file()
+
+
+def test_an_unstable_run_exits_1_and_keeps_its_output(tmp_path, capsys):
+    deck = tmp_path / "unstable.toml"
+    text = (DECKS / "bar_impact.toml").read_text()
+    deck.write_text(text.replace('dt = "certified"', "dt = 1.5e-6\nallow_unsafe_dt = true"))
+    with pytest.warns(FemWarning, match="exceeds the certified stable step"):
+        code = main(["run", str(deck), "--out", str(tmp_path / "out"), "--no-progress", "--json"])
+    assert code == 1
+    cap = capsys.readouterr()
+    s = json.loads(cap.out)
+    assert s["status"] == "unstable" and s["fault"]["kind"] == "unstable"
+    err = cap.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lipmat run: unstable: ") and "element" in err[0]
+    frames = read_pvd(tmp_path / "out" / "fields.pvd")
+    assert len(frames) >= 1 and all(p.is_file() for _, p in frames)
+    energy = np.loadtxt(tmp_path / "out" / "energy.csv", delimiter=",", skiprows=1)
+    # the history up to the row that stopped the run (the first with a balance error above energy_tol)
+    assert energy[-2, 1] <= s["steps"] < energy[-1, 1] and energy[-1, 6] > 0.5
+    assert np.all(energy[:-1, 6] <= 0.5)
+
+
+def test_bad_deck_exits_2_with_one_line(tmp_path, capsys):
+    deck = tmp_path / "bad.toml"
+    deck.write_text((DECKS / "bar_impact.toml").read_text().replace("density", "densty"))
+    assert main(["run", str(deck), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "[material]: unknown key 'densty' (did you mean 'density'?)" in err[0]
+    assert main(["run", str(tmp_path / "missing.toml")]) == 2
+    assert "deck not found" in capsys.readouterr().err
+
+
+def test_a_model_file_deck_runs_through_lipmat_load(tmp_path, capsys):
+    """model = "bar.pt" is loaded by lipmat.io.load (the CLI's material loader), relative to the deck."""
+    io = pytest.importorskip("lipmat.io")
+    from lipmat.models import UniaxialTangent
+
+    (tmp_path / "models").mkdir()
+    io.save(UniaxialTangent(max_stiffness=2e6), tmp_path / "models" / "bar.pt")
+    deck = tmp_path / "model.toml"
+    deck.write_text("""
+[mesh]
+generator = "bar"
+lx = 0.1
+nx = 10
+[material]
+model = "models/bar.pt"
+density = 1000.0
+[[bc]]
+where = "left"
+[initial]
+velocity = ["0.1 * x / 0.1"]
+[time]
+end = 2e-3
+dt = "certified"
+[output]
+dir = "out"
+fields = false
+plot = false
+""")
+    assert main(["run", str(deck), "--json", "--no-progress"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["material"] == str((tmp_path / "models" / "bar.pt").resolve())
+    assert set(s["outputs"]) == {"energy_csv"} and s["frames"] == 0
+    assert s["energy_error_max"] < 0.05
+    shutil.rmtree(tmp_path / "models")
+    assert main(["run", str(deck), "--no-progress"]) == 2
+    assert "file not found" in capsys.readouterr().err
