@@ -70,6 +70,7 @@ class InternalForce:
             sig = self.material.stress(eps)
         return eps, sig
 
+    @torch.no_grad()
     def energy(self, u: torch.Tensor, f_int: torch.Tensor, eps=None) -> torch.Tensor | None:
         """Stored energy (0-d tensor) ``½ uᵀKu`` (linear) or ``Σ w ψ(ε)``; None without ``energy``."""
         if self.linear:

@@ -74,7 +74,7 @@ def test_2d_deck_text_summary_and_xdmf(tmp_path, capsys):
 def test_an_unstable_run_exits_1_and_keeps_its_output(tmp_path, capsys):
     deck = tmp_path / "unstable.toml"
     text = (DECKS / "bar_impact.toml").read_text()
-    deck.write_text(text.replace('dt = "certified"', "dt = 1.5e-6\nallow_unsafe_dt = true"))
+    deck.write_text(text.replace('dt = "certified"', "dt = 1.0e-6\nallow_unsafe_dt = true"))
     with pytest.warns(FemWarning, match="exceeds the certified stable step"):
         code = main(["run", str(deck), "--out", str(tmp_path / "out"), "--no-progress", "--json"])
     assert code == 1
@@ -88,7 +88,10 @@ def test_an_unstable_run_exits_1_and_keeps_its_output(tmp_path, capsys):
     energy = np.loadtxt(tmp_path / "out" / "energy.csv", delimiter=",", skiprows=1)
     # the history up to the row that stopped the run (the first with a balance error above energy_tol)
     assert energy[-2, 1] <= s["steps"] < energy[-1, 1] and energy[-1, 6] > 0.5
-    assert np.all(energy[:-1, 6] <= 0.5)
+    from fem.explicit import BALANCE_GRACE_STEPS
+
+    checked = energy[:-1, 1] >= BALANCE_GRACE_STEPS  # rows the balance check applies to
+    assert checked.sum() >= 3 and np.all(energy[:-1, 6][checked] <= 0.5)
 
 
 def test_bad_deck_exits_2_with_one_line(tmp_path, capsys):
