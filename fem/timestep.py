@@ -1,0 +1,206 @@
+"""Stable time steps for the central-difference scheme: certified, measured and exact.
+
+- :func:`certified_time_step` — a **proven** stable step from a material's stiffness certificate
+  (``C ⪯ C_b`` at every strain, or a scalar ``L`` used as ``C_b = L·I``). Since the tangent
+  stiffness at any state obeys ``K(u) ⪯ K_b = Σ_e ∫ Bᵀ C_b B dV``, ``ω_max(u)² ≤ λ_max(M⁻¹K_b)``
+  for every state the body can reach, and the step below holds for the whole run. Two ways to bound
+  ``λ_max(M⁻¹K_b)`` (:mod:`fem.eigenbounds`): ``"element"`` (``max_e λ_max(M_e⁻¹K_b,e)``, cheap,
+  reports the controlling element) and ``"global"`` (Lanczos once, then proven by an LDLᵀ inertia
+  count, :mod:`fem.inertia`; tight; falls back to the element form — and says so in ``details`` —
+  when the proof does not go through).
+- :func:`critical_time_step` — the critical step *now*, at a state u: top eigenvalue of
+  ``M⁻¹K(u)`` matrix-free from Jacobian-vector products (:mod:`fem.tangent`). An **estimate**.
+- :func:`exact_time_step` — dense generalized eigen-solve for a constant C: the oracle for tests and
+  benchmarks (small meshes only).
+
+Step from a frequency (:func:`stable_step`): ``Δt = safety · (2/ω) (√(1+ξ²) − ξ)``, ξ the fraction of
+critical damping in the top mode. ξ > 0 applies to the central-difference variant that lags the
+damping force by half a step (``v_{n−½}``; Belytschko, Liu & Moran, Box 6.1); the solver in
+:mod:`fem.central_difference` centres it, where the limit stays ``2/ω`` for any ξ ≥ 0, so it passes
+ξ = 0. For mass-proportional damping ``C = αM``, ``ξ = α / (2ω)``.
+
+Safety: the default ``safety = 1.0`` returns the certificate itself (the proven limit). Anything
+below 1 is a choice of the caller (0.9 is common, to absorb what the model leaves out — contact,
+element distortion during the run in a finite-strain code); a value above 1 is refused, since the
+result would no longer be certified.
+
+What "certified" means — and does not. Proven: ``λ_max(M⁻¹K(u)) ≤ λ_bound`` at every state u, so
+the central-difference scheme *linearised about any state* (frozen tangent) is stable at the step
+returned, up to the floating-point caveat of :mod:`fem.eigenbounds` (the bound is proven for the
+matrices as computed in float64, with a relative slack of 1e-12). Not proven: energy stability of
+the *nonlinear* iteration. A stiffening law in the top (period-2) mode sees an alternating tangent,
+and Verlet's nonlinear resonances (ωΔt = √2, √3) can pump energy below the linear limit: a bar with
+tangent 1e6 → 2e6 Pa blows up at 0.7× the certified step within 12k steps
+(``bench/timestep_nonlinear.py``). Keep the solver's energy-balance check on for nonlinear laws.
+
+Fixed degrees of freedom only lower the top eigenvalue (Cauchy interlacing: the constrained
+``M⁻¹K`` is a principal submatrix of the symmetric ``M^-½ K M^-½``), so computing on the free
+mesh, as done here, is conservative.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from fem.eigenbounds import element_eigen_upper, global_eigen_upper
+from fem.material import bound_matrix
+from fem.tangent import TangentOperator, top_eigenvalue
+
+__all__ = ["TimeStep", "stable_step", "certified_time_step", "critical_time_step", "exact_time_step"]
+
+log = logging.getLogger(__name__)
+
+#: Largest number of dofs :func:`exact_time_step` accepts (a dense n×n eigen-solve).
+EXACT_MAX_DOFS = 8000
+
+
+@dataclass
+class TimeStep:
+    """A stable-step computation.
+
+    dt : the step (s); omega_max : the bound or estimate of the top frequency (rad/s) it comes from.
+    method : ``"element" | "global"`` (certified) or ``"lanczos" | "power"`` (measured).
+    certified : True only for proven bounds. controlling_element : cell id (element form: the cell
+    with the largest element eigenvalue; global/measured: the cell holding the largest share of the
+    top mode's strain energy, when known), controlling_centroid : its centroid (tuple).
+    damping : ξ used; safety : factor applied; details : how it was obtained (dict of plain values).
+    """
+
+    dt: float
+    omega_max: float
+    method: str
+    certified: bool
+    controlling_element: int | None = None
+    controlling_centroid: tuple | None = None
+    damping: float = 0.0
+    safety: float = 1.0
+    details: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        kind = "certified" if self.certified else "estimate"
+        where = "" if self.controlling_element is None else (
+            f", element {self.controlling_element} at ({', '.join(f'{c:.4g}' for c in self.controlling_centroid)})")
+        return f"dt = {self.dt:.6g} s ({kind}, {self.method}; omega_max = {self.omega_max:.6g} rad/s{where})"
+
+
+def stable_step(omega: float, damping: float = 0.0, safety: float = 1.0) -> float:
+    """``safety · (2/ω)(√(1+ξ²) − ξ)`` (s); ``inf`` for ω = 0. ω ≥ 0 rad/s, ξ ≥ 0, 0 < safety ≤ 1."""
+    _check_damping_safety(damping, safety)
+    if not omega >= 0:
+        raise ValueError(f"omega must be >= 0, got {omega}")
+    if omega == 0.0:
+        return math.inf
+    xi = float(damping)
+    # 1/(√(1+ξ²) + ξ) == √(1+ξ²) − ξ without cancellation for large ξ
+    return safety * (2.0 / omega) / (math.sqrt(1.0 + xi * xi) + xi)
+
+
+def _check_damping_safety(damping, safety) -> None:
+    if not (damping >= 0 and math.isfinite(damping)):
+        raise ValueError(f"damping (fraction of critical, xi) must be a finite number >= 0, got {damping!r}")
+    if not 0 < safety <= 1:
+        raise ValueError(f"safety must lie in (0, 1] (above 1 the step is no longer certified), got {safety!r}")
+
+
+def _centroid(assembly, e: int | None):
+    return None if e is None else tuple(float(c) for c in assembly.cell_centroids()[e])
+
+
+def _energy_share_cell(assembly, c_mat, x: np.ndarray) -> int:
+    """Cell with the largest strain energy ``x_eᵀ K_e x_e`` in the mode x (n_dofs,)."""
+    k = assembly.cell_stiffness(c_mat)
+    xe = torch.as_tensor(x, dtype=k.dtype, device=k.device)[assembly.cell_dofs]
+    return int(torch.argmax(torch.einsum("ci,cij,cj->c", xe, k, xe)).item())
+
+
+def certified_time_step(assembly, bound, density, *, method: str = "element", damping: float = 0.0,
+                        safety: float = 1.0, delta: float = 1e-6, max_delta: float = 1e-2) -> TimeStep:
+    """A proven stable step for every state, from a stiffness certificate (module docstring).
+
+    assembly : :class:`fem.assembly.Assembly`. bound : (n, n) symmetric ``C_b`` (tensor) or a float
+    ``L`` (→ ``L·I``), n = ``assembly.n_strain``. density : scalar or (n_cells,) kg/m³ (> 0).
+    method : ``"element"`` or ``"global"``. damping : ξ ≥ 0. safety : (0, 1], default 1.0 (the bound).
+    delta, max_delta : relative margins tried by the global proof (:func:`fem.eigenbounds.global_eigen_upper`).
+
+    Returns a :class:`TimeStep` with ``certified=True``. ``details`` holds ``lambda_element`` (and for
+    the global form ``lambda_ritz``, ``delta``, ``proof``, or ``fallback`` with the reason).
+    """
+    if method not in ("element", "global"):
+        raise ValueError(f"method must be 'element' or 'global', got {method!r}")
+    _check_damping_safety(damping, safety)
+    c_b = bound_matrix(bound, assembly.n_strain, dtype=torch.float64)
+    elem = element_eigen_upper(assembly.cell_stiffness(c_b), assembly.cell_lumped_mass(density))
+    e = elem.worst
+    details = {"lambda_element": elem.value, "bound": "scalar" if _is_scalar(bound) else "matrix",
+               "n_dofs": assembly.n_dofs, "n_cells": assembly.n_cells}
+    lam, used, cell = elem.value, "element", e
+    if method == "global":
+        g = global_eigen_upper(assembly.stiffness_matrix(c_b), assembly.lumped_mass(density).cpu().numpy(),
+                               delta=delta, max_delta=max_delta, cap=elem.value)
+        details.update(lambda_ritz=g.ritz, tried=[(d, r) for d, r in g.tried])
+        if g.proven:
+            p = g.proof
+            lam, used = g.upper, "global"
+            cell = _energy_share_cell(assembly, c_b, g.vector)
+            details.update(delta=g.delta, proof={"method": p.method, "shift": p.shift,
+                                                 "residual_bound": p.residual_bound, "extra": p.extra,
+                                                 "min_pivot": p.min_pivot})
+        elif g.capped:  # the element bound is within δ of the Lanczos estimate: nothing to gain
+            details["fallback"] = f"element form used: it is already as tight ({g.tried[-1][1]})"
+            log.info("certified_time_step: %s", details["fallback"])
+        else:
+            reason = g.tried[-1][1] if g.tried else "no proof attempted"
+            details["fallback"] = f"global bound not proven ({reason}); element form used"
+            log.warning("certified_time_step: %s", details["fallback"])
+    omega = math.sqrt(max(lam, 0.0))
+    return TimeStep(stable_step(omega, damping, safety), omega, used, True, cell, _centroid(assembly, cell),
+                    float(damping), float(safety), details)
+
+
+def _is_scalar(bound) -> bool:
+    return not (isinstance(bound, torch.Tensor) and bound.ndim == 2)
+
+
+def critical_time_step(assembly, material, density, u=None, *, damping: float = 0.0, method: str = "lanczos",
+                       tol: float = 1e-10) -> TimeStep:
+    """Estimate of the critical step at state u: ``2/√λ_max(M⁻¹K(u))`` (× the damping factor).
+
+    assembly : :class:`fem.assembly.Assembly`; material : fem material (``stress`` differentiable by
+    torch); density : scalar or (n_cells,); u : (n_dofs,) tensor, None for the reference state.
+    method : ``"lanczos"`` (eigsh, or eigs for a non-symmetric tangent) or ``"power"``.
+    Returns a :class:`TimeStep` with ``certified=False``; ``details`` says which solver ran, whether
+    the tangent is symmetric, how many tangent products it took, and the controlling element when the
+    top mode is available (Lanczos, symmetric tangent).
+    """
+    _check_damping_safety(damping, 1.0)
+    op = TangentOperator(assembly, material, u)
+    mass = assembly.lumped_mass(density).cpu().numpy()
+    lam, info = top_eigenvalue(op, mass, method=method, tol=tol)
+    if not info["symmetric"]:
+        info["note"] = ("non-symmetric tangent: 2/sqrt(spectral radius) is not a stability guarantee "
+                        "(complex modes can grow at any step)")
+    omega = math.sqrt(max(lam, 0.0))
+    return TimeStep(stable_step(omega, damping), omega, method, False, None, None, float(damping), 1.0,
+                    {"lambda": lam, **info})
+
+
+def exact_time_step(assembly, C, density) -> float:
+    """``2/√λ_max`` of the dense generalized problem ``K x = λ M x`` (K from the constant C, M lumped).
+
+    C : (n, n) constant tangent; density : scalar or (n_cells,). Only for ≤ ``EXACT_MAX_DOFS`` dofs
+    (tests and benchmarks); ValueError otherwise.
+    """
+    import scipy.linalg
+
+    if assembly.n_dofs > EXACT_MAX_DOFS:
+        raise ValueError(f"exact_time_step is a dense eigen-solve for <= {EXACT_MAX_DOFS} dofs, got {assembly.n_dofs}")
+    c = bound_matrix(C, assembly.n_strain, dtype=torch.float64)
+    k = assembly.stiffness_matrix(c).toarray()
+    d = 1.0 / np.sqrt(assembly.lumped_mass(density).cpu().numpy())
+    a = d[:, None] * k * d[None, :]
+    lam = float(scipy.linalg.eigh(0.5 * (a + a.T), eigvals_only=True, subset_by_index=[len(d) - 1, len(d) - 1])[0])
+    return math.inf if lam <= 0 else 2.0 / math.sqrt(lam)
