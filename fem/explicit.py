@@ -261,9 +261,15 @@ class _Setup:
         centroid = tuple(float(x) for x in self.assembly.cell_centroids()[cell])
         msg = (f"{kind}: {detail} {where} at step {new.step} (t = {new.t:.6g} s); "
                f"kept the last good state, step {good.step} (t = {good.t:.6g} s)")
-        if kind == "unstable":
-            cert = f", certified stable step {self.dt_certified:.6g} s" if self.dt_certified else ""
-            msg += f"; dt = {self.dt:.6g} s{cert}: reduce dt or check the material"
+        cert = self.dt_certified
+        if cert and self.dt > cert * (1 + 1e-12):
+            # above the proven step any fault (a growing oscillation often inverts an element a few
+            # steps before the energy check trips) is most likely the numerical instability itself
+            msg += (f"; dt = {self.dt:.6g} s is {self.dt / cert:.3g}x the certified stable step "
+                    f"{cert:.6g} s: likely a numerical instability, use dt = 'certified'")
+        elif kind == "unstable":
+            cert_s = f", certified stable step {cert:.6g} s" if cert else ""
+            msg += f"; dt = {self.dt:.6g} s{cert_s}: reduce dt or check the material"
         return {"kind": kind, "step": new.step, "t": new.t, "element": cell, "centroid": centroid,
                 "detail": detail, "message": msg}
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -35,7 +36,7 @@ def plot_fit(path, model, sets, *, baselines: dict | None = None, title: str | N
             ax.plot(lim, lim, "k-", lw=0.8)
             ax.set_xlabel("measured stress component (MPa)")
             ax.set_ylabel("predicted stress component (MPa)")
-            ax.set_title(s.name)
+            ax.set_title(Path(str(s.name)).name)
             continue
         shear = s.load_case == "simple_shear"
         x_data = s.x.numpy()
@@ -62,8 +63,8 @@ def plot_fit(path, model, sets, *, baselines: dict | None = None, title: str | N
         ax.axhline(0, color="0.6", lw=0.5)
         ax.set_xlabel("shear strain γ (−)" if shear else "stretch λ (−)")
         ax.set_ylabel("shear stress τ (MPa)" if shear else "nominal stress P (MPa)")
-        ax.set_title(f"{s.name} ({s.load_case})")
-        ax.legend(fontsize=8)
+        ax.set_title(f"{Path(str(s.name)).name} ({s.load_case})")
+        ax.legend(fontsize=8, loc="upper left")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
