@@ -8,12 +8,11 @@ and moved into place with ``os.replace``, so a crash never leaves a half-written
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from fem.atomic import atomic_write
 from fem.errors import FemError
 
 __all__ = ["save_checkpoint", "load_checkpoint", "CHECKPOINT_VERSION"]
@@ -27,17 +26,7 @@ def save_checkpoint(path, payload: dict) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"version": CHECKPOINT_VERSION, **payload}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
     log.debug("checkpoint step %s written to %s", payload.get("step"), path)
     return path
 

@@ -36,15 +36,13 @@ balance_error``), :func:`write_probes_csv` (``time_s, NAME_ux_m, NAME_uy_m, …`
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from fem.atomic import atomic_write
 from fem.errors import FemError
 
 __all__ = ["FieldWriter", "atomic_write", "write_energy_csv", "write_probes_csv", "plot_energies",
@@ -60,32 +58,7 @@ FORMATS = ("vtu", "xdmf")
 _AXES = "xyz"
 
 
-# ---------------------------------------------------------------------------------------------
-# atomic files
-def atomic_write(path, writer_fn: Callable[[Path], object]) -> Path:
-    """Create ``path`` atomically: ``writer_fn(tmp)`` writes a temporary file beside it, then
-    ``os.replace(tmp, path)``.
-
-    ``tmp`` is a hidden file in the same folder (same file system, so the rename is atomic) ending in
-    ``path``'s suffix, so libraries that pick a format from the name still work. If ``writer_fn``
-    raises, the temporary file is removed, ``path`` is left as it was and the error propagates.
-    Returns ``path`` as a Path. The folder must exist.
-    """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        writer_fn(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
+# atomic files: fem.atomic.atomic_write (re-exported here for callers of fem.output)
 def _write_text(path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 

@@ -17,8 +17,6 @@ hand, are both caught. Writes are atomic: a temporary file in the same folder, t
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from fem.atomic import atomic_write
 from lipmat._version import __version__
 from lipmat.errors import CertificateError, ModelFileError
 
@@ -111,15 +110,7 @@ def save(model: nn.Module, path, *, report=None, provenance=None) -> Path:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"save: folder {directory} does not exist (writing {path})")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
     return path
 
 

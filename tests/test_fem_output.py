@@ -258,3 +258,17 @@ def test_xdmf_cell_types(tmp_path, rng, mesh, vtk_type):
     np.testing.assert_array_equal(_connectivity(g), mesh.cells)
     np.testing.assert_array_equal(_array(g.GetCellData(), "stress_xx"), c["stress"][:, 0])
     np.testing.assert_array_equal(_array(g.GetPointData(), "displacement")[:, : mesh.dim], p["displacement"])
+
+
+def test_atomic_files_get_the_permissions_open_would_give(tmp_path):
+    """mkstemp creates 0o600 files; an atomically written output must be readable like any other."""
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "a.csv", lambda tmp: tmp.write_text("x\n"))
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]  # no temporary file left behind

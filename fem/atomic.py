@@ -1,0 +1,50 @@
+"""Atomic file creation: no half-written file survives a crash.
+
+Every file fem and lipmat write (fields, energy CSVs, plots, checkpoints, model files) goes through
+:func:`atomic_write`: the content is written to a hidden temporary file in the same folder (same file
+system, so the final rename is atomic), flushed to disk, given the permissions a plain ``open()``
+would have given it (``0o666 & ~umask``; ``mkstemp`` alone would leave ``0o600``), and renamed over
+the target with ``os.replace``.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+__all__ = ["atomic_write"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path, writer_fn: Callable[[Path], object]) -> Path:
+    """Create ``path`` atomically: ``writer_fn(tmp)`` writes a temporary file beside it, then
+    ``os.replace(tmp, path)``.
+
+    ``tmp`` is a hidden file in the same folder ending in ``path``'s suffix, so libraries that pick a
+    format from the file name still work. If ``writer_fn`` raises (or Ctrl-C arrives), the temporary
+    file is removed, ``path`` is left as it was and the error propagates. Returns ``path`` as a Path.
+    The folder must exist (FileNotFoundError naming it otherwise).
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        writer_fn(tmp)
+        with open(tmp, "rb+") as fh:  # the data is on disk before the name points at it
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
