@@ -62,6 +62,8 @@ Schema (``*`` = required; units SI)::
     device = "cpu"                              # torch device
     dtype = "float64"                           # or "float32"
     threads = 1                                 # torch CPU threads (default: automatic)
+    monitor_every = 500                         # measure the critical step (an estimate) every N steps;
+                                                # energy.csv gains dt_critical_s and dt_margin columns
 
     [output]
     dir = "bar_out"                             # default "<deck stem>_out" beside the deck
@@ -180,6 +182,7 @@ class Deck:
     dtype: str = "float64"
     threads: int | None = None
     raw: dict = field(default_factory=dict, repr=False)
+    monitor_every: int | None = None
 
     def solve_kwargs(self) -> dict:
         """Keyword arguments of :func:`fem.explicit.solve` (without ``output``/``on_energy``/``progress``)."""
@@ -189,7 +192,7 @@ class Deck:
         return {"t_end": self.t_end, "dt": self.dt, "allow_unsafe_dt": self.allow_unsafe_dt,
                 "save_every": o.every, "energy_every": o.energy_every, "energy_tol": self.energy_tol,
                 "probes": dict(o.probes) or None, "probe_every": o.probe_every, "num_threads": self.threads,
-                "dtype": getattr(torch, self.dtype), "device": self.device}
+                "dtype": getattr(torch, self.dtype), "device": self.device, "monitor_every": self.monitor_every}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,12 +328,12 @@ class _Reader:
         loads = [self.load(t) for t in top.tables("load")]
         u0, v0 = self.initial(top.table("initial"), mesh)
         t_end, dt, damping, unsafe = self.time(top.table("time"))
-        energy_tol, device, dtype, threads = self.solver(top.table("solver"))
+        energy_tol, device, dtype, threads, monitor_every = self.solver(top.table("solver"))
         output = self.output(top.table("output"), mesh)
         problem = Problem(mesh, material, density, bcs=tuple(bcs), loads=tuple(loads), u0=u0, v0=v0,
                           damping=damping, **section)
         return Deck(self.path, title, problem, t_end, dt, unsafe, energy_tol, output, source,
-                    device, dtype, threads, raw=self.data)
+                    device, dtype, threads, raw=self.data, monitor_every=monitor_every)
 
     # -- [mesh] -----------------------------------------------------------------------------------
     def mesh(self, t: _Table):
@@ -594,13 +597,14 @@ class _Reader:
 
     def solver(self, t: _Table | None):
         if t is None:
-            return 0.5, "cpu", "float64", None
-        t.check(("energy_tol", "device", "dtype", "threads"))
+            return 0.5, "cpu", "float64", None, None
+        t.check(("energy_tol", "device", "dtype", "threads", "monitor_every"))
         tol = t.data.get("energy_tol", 0.5)
         tol = None if tol is False else t.number("energy_tol", 0.5, positive=True)
         threads = t.integer("threads", None) if t.has("threads") else None
+        monitor = t.integer("monitor_every", None) if t.has("monitor_every") else None
         return (tol, t.string("device", "cpu"), t.string("dtype", "float64", choices=("float64", "float32")),
-                threads)
+                threads, monitor)
 
     # -- [output] ---------------------------------------------------------------------------------
     def output(self, t: _Table | None, mesh: Mesh) -> OutputSettings:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import numbers
 import sys
 import time
 import warnings
@@ -320,6 +321,7 @@ class _Recorder:
         self.times: list[float] = []
         self.fields: dict[str, list] = {}
         self.monitor: list[dict] = []
+        self.monitoring = False  # set by solve when monitor_every is given
 
     def energy_row(self, s: State) -> dict:
         f = self.setup.forces
@@ -328,6 +330,10 @@ class _Recorder:
         if self.account.initial is None and internal is None:
             self.account.internal0 = 0.0
         row = self.account.row(s.t, s.step, kinetic, None if internal is None else float(internal))
+        if self.monitoring:
+            # the latest measured critical step (an estimate) and the margin dt_critical / dt
+            last = self.monitor[-1]["dt_critical"] if self.monitor else math.nan
+            row["dt_critical"], row["dt_margin"] = last, last / self.setup.dt
         self.rows.append(row)
         if self.on_energy is not None:
             self.on_energy(dict(row))
@@ -373,7 +379,8 @@ class _Recorder:
         self.monitor = list(d["monitor"])
 
     def energies(self) -> dict:
-        return {k: np.array([r[k] for r in self.rows], dtype=np.float64) for k in ENERGY_KEYS}
+        keys = ENERGY_KEYS + (("dt_critical", "dt_margin") if self.monitoring else ())
+        return {k: np.array([r.get(k, math.nan) for r in self.rows], dtype=np.float64) for k in keys}
 
     def probes(self) -> dict:
         if not self.probe_nodes:
@@ -457,8 +464,10 @@ def solve(problem: Problem, t_end: float, dt, *, output=None, save_every: int | 
     restart : a checkpoint path to continue from (same problem and dt); the result equals that of an
         uninterrupted run.
     allow_unsafe_dt : run a float dt above the certified step (with a FemWarning) instead of refusing.
-    monitor_every : every N steps record the measured critical step at the current state
-        (``fem.timestep.critical_time_step``, an estimate) in ``Result.monitor``.
+    monitor_every : every N steps (and at the start) record the measured critical step at the current
+        state (``fem.timestep.critical_time_step``, an estimate) in ``Result.monitor``; the energy rows
+        (``Result.energies``, energy CSV) then also carry ``dt_critical`` (latest measurement, s) and
+        ``dt_margin`` = dt_critical / dt (below 1: the step is above the measured limit).
     probes : name -> node set/selector/ids; their mean displacement is recorded every ``probe_every``
         steps in ``Result.probes``.
     on_energy : called with every energy row (a dict) as the run goes (e.g. to append a CSV).
@@ -491,6 +500,12 @@ def _solve(problem, t_end, dt, *, output, save_every, energy_every, energy_tol, 
     wall0 = time.perf_counter()
     if not (t_end > 0 and math.isfinite(t_end)):
         raise FemError(f"t_end must be a positive finite time, got {t_end!r}")
+    for name, every, low in (("save_every", save_every, 0), ("energy_every", energy_every, 0),
+                             ("checkpoint_every", checkpoint_every, 0), ("monitor_every", monitor_every, 0),
+                             ("probe_every", probe_every, 1), ("check_every", check_every, 1)):
+        if every is not None and (isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < low):
+            raise FemError(f"{name} must be a whole number of steps >= {low}"
+                           f"{' (0 or None: default/off)' if low == 0 else ''}, got {every!r}")
     setup = _Setup(problem, dt, dtype=dtype, device=device, allow_unsafe_dt=allow_unsafe_dt, use_linear=use_linear)
     n_steps = max(1, math.ceil(t_end / setup.dt * (1 - 1e-12)))
     dt_run = t_end / n_steps
@@ -503,6 +518,8 @@ def _solve(problem, t_end, dt, *, output, save_every, energy_every, energy_tol, 
     energy_every = energy_every or max(1, n_steps // 1000)
     keep = (output is None) if keep_fields is None else keep_fields
     rec = _Recorder(setup, output, on_energy, probes, keep)
+    rec.monitoring = bool(monitor_every)
+    monitor_warned = False
 
     def checkpoint(s: State):
         save_checkpoint(checkpoint_path, {"step": s.step, "dt": dt_run, "t_end": float(t_end),
@@ -524,6 +541,8 @@ def _solve(problem, t_end, dt, *, output, save_every, energy_every, energy_tol, 
         log.info("restarting from %s at step %d (t = %.6g s)", restart, state.step, state.t)
     else:
         state = setup.initial_state(stepper)
+        if monitor_every:  # so that the first energy row already carries the margin
+            monitor_warned = _monitor(setup, rec, state, monitor_warned)
         rec.energy_row(state)
         rec.probe(state)
         rec.save(state)
@@ -532,7 +551,6 @@ def _solve(problem, t_end, dt, *, output, save_every, energy_every, energy_tol, 
     status, fault = "completed", None
     bar = _progress(progress, n_steps, state.step)
     chunk, pending = max(1, n_steps // 1000), 0
-    monitor_warned = False
     try:
         with torch.no_grad():
             while state.step < n_steps:
@@ -550,6 +568,8 @@ def _solve(problem, t_end, dt, *, output, save_every, energy_every, energy_tol, 
                 state = new
                 if probes and n % probe_every == 0:
                     rec.probe(state)
+                if monitor_every and n % monitor_every == 0:  # before the row, which records the margin
+                    monitor_warned = _monitor(setup, rec, state, monitor_warned)
                 if is_row:
                     row = rec.energy_row(state)
                     if (energy_tol is not None and n >= BALANCE_GRACE_STEPS
@@ -568,8 +588,6 @@ def _solve(problem, t_end, dt, *, output, save_every, energy_every, energy_tol, 
                     good_row = state
                 if n % save_every == 0 or last:
                     rec.save(state)
-                if monitor_every and n % monitor_every == 0:
-                    monitor_warned = _monitor(setup, rec, state, monitor_warned)
                 if checkpoint_every and n % checkpoint_every == 0:
                     checkpoint(state)
                 if callback is not None:

@@ -327,6 +327,7 @@ def _read_xdmf_frames(path: Path) -> tuple[list[tuple[float, str]], dict[str, st
 #: energy columns and the units of their CSV headers
 _ENERGY_COLUMNS = (("time", "time_s"), ("step", "step"), ("kinetic", "kinetic_J"), ("internal", "internal_J"),
                    ("external", "external_J"), ("damping", "damping_J"), ("balance_error", "balance_error"))
+_EXTRA_COLUMNS = {"dt_critical": "dt_critical_s", "dt_margin": "dt_margin"}  # with monitor_every
 
 
 def _csv(header: list[str], columns: list[np.ndarray]) -> str:
@@ -340,7 +341,8 @@ def write_energy_csv(path, energies: dict) -> Path:
     """Write the energy history atomically; returns the path.
 
     energies : ``Result.energies``, name -> (n_rows,) arrays with names ``time, step, kinetic,
-    internal, external, damping, balance_error`` (extra names are appended as further columns).
+    internal, external, damping, balance_error`` (extra names are appended as further columns;
+    ``dt_critical`` and ``dt_margin`` from ``solve(monitor_every=...)`` as ``dt_critical_s, dt_margin``).
     Header ``time_s,step,kinetic_J,internal_J,external_J,damping_J,balance_error``; values are
     written with full float64 precision.
     """
@@ -349,7 +351,7 @@ def write_energy_csv(path, energies: dict) -> Path:
         raise FemError(f"energies lack {missing}; expected the keys {[k for k, _ in _ENERGY_COLUMNS]}")
     n = len(energies["time"])
     keys = [k for k, _ in _ENERGY_COLUMNS] + [k for k in energies if k not in dict(_ENERGY_COLUMNS)]
-    header = [dict(_ENERGY_COLUMNS).get(k, k) for k in keys]
+    header = [dict(_ENERGY_COLUMNS).get(k, _EXTRA_COLUMNS.get(k, k)) for k in keys]
     cols = []
     for k in keys:
         a = np.asarray(energies[k]).reshape(-1)

@@ -140,3 +140,33 @@ plot = false
     shutil.rmtree(tmp_path / "models")
     assert main(["run", str(deck), "--no-progress"]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+def test_monitor_every_records_the_margin_in_the_energy_csv(tmp_path, capsys):
+    """[solver] monitor_every: the measured critical step (Lanczos, an estimate) and the margin
+    dt_critical/dt land in every energy row. On the uniform bar the certified step is h/c, the exact
+    critical step, so the margin is 1 to rounding and never below it."""
+    text = (DECKS / "bar_impact.toml").read_text() + "\n[solver]\nmonitor_every = 50\n"
+    path = tmp_path / "bar.toml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--json", "--no-progress"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    header = (out / "energy.csv").read_text().splitlines()[0].split(",")
+    assert header[-2:] == ["dt_critical_s", "dt_margin"]
+    e = np.loadtxt(out / "energy.csv", delimiter=",", skiprows=1)
+    dt_crit, margin = e[:, -2], e[:, -1]
+    assert np.all(np.isfinite(margin))                     # measured at the start, so row 0 has one too
+    np.testing.assert_allclose(margin, dt_crit / s["dt"], rtol=1e-12)
+    h, c = 1.0 / 200, math.sqrt(70e9 / 2700.0)
+    np.testing.assert_allclose(dt_crit, h / c, rtol=1e-6)  # linear: the critical step does not change
+    assert margin.min() >= 1 - 1e-6
+    assert s["dt_margin_min"] == pytest.approx(margin.min(), rel=1e-12)
+
+
+def test_monitor_every_must_be_a_positive_step_count(tmp_path, capsys):
+    path = tmp_path / "bar.toml"
+    path.write_text((DECKS / "bar_impact.toml").read_text() + "\n[solver]\nmonitor_every = 0\n")
+    assert main(["run", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "[solver]: monitor_every must be >= 1, got 0" in err, err

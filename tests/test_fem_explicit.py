@@ -389,6 +389,10 @@ def test_bad_inputs_say_what_was_expected():
         solve(Problem(mesh, mat, 1.0, loads=[BodyForce([0, 0, 1])]), 0.1, 0.01)
     with pytest.raises(FemError, match="component"):
         solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left", "z")]), 0.1, 0.01)
+    with pytest.raises(FemError, match=r"check_every must be a whole number of steps >= 1, got 0"):
+        solve(Problem(mesh, mat, 1.0), 0.1, 0.01, check_every=0)
+    with pytest.raises(FemError, match=r"monitor_every must be a whole number of steps >= 0 .*got 2.5"):
+        solve(Problem(mesh, mat, 1.0), 0.1, 0.01, monitor_every=2.5)
 
 
 def test_dt_above_the_certified_step_is_refused():

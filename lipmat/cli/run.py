@@ -90,6 +90,7 @@ def _summary(deck, done, deck_arg: str, wall: float) -> dict:
         "dt_source": _dt_source(deck, r), "dt_certified": _finite(r.dt_certified),
         "energy_error_max": _finite(max(err)) if err is not None and len(err) else None,
         "energy_error_final": _finite(err[-1]) if err is not None and len(err) else None,
+        "dt_margin_min": _finite(min(m["dt_critical"] for m in r.monitor) / r.dt) if r.monitor else None,
         "frames": int(done.frames), "outputs": {k: str(v) for k, v in done.files.items()},
         "solve_time_s": float(r.wall_time), "wall_time_s": float(wall), "fault": r.fault,
     }
@@ -104,6 +105,8 @@ def _text(s: dict) -> str:
              f"  material     {s['material']}; {m['cells']} {m['cell_type']} cells, {m['points']} nodes ({m['dim']}D)",
              f"  steps        {s['steps']} × dt = {g(s['dt'], ' s')} ({s['dt_source']})",
              f"  time         t = {g(s['t'], ' s')} of {g(s['t_end'], ' s')}",
+             *([f"  margin       measured critical step / dt >= {s['dt_margin_min']:.4g} "
+                f"(estimate, monitor_every)"] if s.get("dt_margin_min") is not None else []),
              f"  energy       balance error max {g(s['energy_error_max'])}, final {g(s['energy_error_final'])}"]
     outs = list(s["outputs"].items())
     for i, (k, v) in enumerate(outs):
