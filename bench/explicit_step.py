@@ -5,7 +5,8 @@ For every mesh it times, per step:
 - ``linear``: ``fem.solve`` with LinearElastic (sparse K path, all checks and energy work on),
 - ``neural``: ``fem.solve`` with a small torch MLP material (n -> 32 -> n, tanh; material path:
   strain = B u, one batched MLP call, f = Bᵀ(wσ)),
-- ``sfepy``: SfePy's central-difference solver on the same mesh, when SfePy is importable.
+SfePy is not compared: it is not installed here and no comparison was written (a comparison
+belongs here, on the same meshes, if someone adds one).
 It prints a markdown table (steps/s, element updates/s = cells·steps/s, ratio linear/bare) and the
 fitted exponent of time per step against dofs (goal 1.0 ± 0.1). Timings exclude set-up; the loop
 time is taken between the first and last step callbacks.
@@ -95,14 +96,6 @@ def time_bare(mesh, steps: int) -> float:
     return (time.perf_counter() - t0) / steps
 
 
-def time_sfepy(mesh, steps: int) -> float | None:
-    try:
-        import sfepy  # noqa: F401
-    except ImportError:
-        return None
-    return None  # not installed on the development machine; see docs/notes/fem-solver.md
-
-
 def steps_for(dofs: int) -> int:
     return int(min(2000, max(10, 2e7 / dofs)))
 
@@ -121,7 +114,6 @@ def run(sizes, cells, materials, out=print):
                 row["linear"] = time_solve(mesh, fem.LinearElastic(1.0, 0.3, kin), steps)
             if "neural" in materials:
                 row["neural"] = time_solve(mesh, MLPMaterial(kin), max(10, steps // 4))
-            row["sfepy"] = time_sfepy(mesh, steps)
             rows.append(row)
             out(_line(row))
     return rows
@@ -137,11 +129,11 @@ def _line(r):
     ratio = "–" if lin is None else f"{lin / r['bare']:.2f}"
     eu_neu = "–" if neu is None else f"{nc / neu:.3g}"
     return (f"| {r['cell']} | {r['dofs']:,} | {nc:,} | {_sps(r['bare'])} | {_sps(lin)} | {eu_lin} | {ratio} | "
-            f"{_sps(neu)} | {eu_neu} | {_sps(r['sfepy'])} |")
+            f"{_sps(neu)} | {eu_neu} |")
 
 
 HEADER = ("| cell | dofs | cells | bare scipy steps/s | linear steps/s | linear elem-updates/s | linear / bare | "
-          "neural steps/s | neural elem-updates/s | sfepy steps/s |\n|---|---|---|---|---|---|---|---|---|---|")
+          "neural steps/s | neural elem-updates/s |\n|---|---|---|---|---|---|---|---|---|")
 
 
 def exponents(rows, key):

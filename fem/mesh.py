@@ -8,6 +8,8 @@ set name or by a coordinate selector such as ``"x == 0 and y < 1"`` (:meth:`Mesh
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import re
 from dataclasses import dataclass, field
@@ -97,10 +99,19 @@ class Mesh:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"mesh file not found: {path}")
+        # meshio prints each failed format guess to stdout (a blank line for .msh: it tries ANSYS
+        # first), and when no format fits an "Error: ..." line to stderr and calls sys.exit(1);
+        # keep all of it out of the caller's output and raise a MeshError instead
+        said = io.StringIO()
         try:
-            m = meshio.read(path)
-        except Exception as exc:  # meshio raises many types; say which file and why
-            raise MeshError(f"cannot read mesh {path}: {exc}") from exc
+            with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+                m = meshio.read(path)
+        except (Exception, SystemExit) as exc:  # meshio raises many types; say which file and why
+            why = str(exc) if not isinstance(exc, SystemExit) else (  # meshio's console wraps lines
+                " ".join(said.getvalue().split()).removeprefix("Error: ") or "no reader accepts it")
+            raise MeshError(f"cannot read mesh {path}: {why}") from None
+        if said.getvalue().strip():
+            log.debug("meshio while reading %s: %s", path, said.getvalue().strip())
         return from_meshio(m, source=str(path))
 
     def to_meshio(self, *, sets: bool = True):

@@ -97,8 +97,9 @@ def test_mesh_validation():
 
 
 # -- reading ----------------------------------------------------------------------------------
-def test_read_gmsh_plate_with_hole():
+def test_read_gmsh_plate_with_hole(capsys):
     m = Mesh.read(MESHES / "plate_with_hole.msh")
+    assert capsys.readouterr() == ("", "")          # meshio's stray stdout line (its ANSYS guess) is kept out
     assert m.cell_type == "triangle" and m.dim == 2  # z dropped
     assert set(m.facet_sets) == {"left", "right", "bottom", "top", "hole"}
     assert set(m.node_sets) == set(m.facet_sets) and set(m.cell_sets) == {"plate"}
@@ -177,3 +178,12 @@ def test_read_errors(tmp_path):
         Mesh.read(surface)
     with pytest.raises(FileNotFoundError, match="nope.msh"):
         Mesh.read(tmp_path / "nope.msh")
+
+
+def test_unreadable_file_is_a_mesh_error_not_an_exit(tmp_path, capsys):
+    """meshio calls sys.exit(1) when no reader accepts a file; Mesh.read raises MeshError instead."""
+    bad = tmp_path / "bad.msh"
+    bad.write_text("not a mesh\n")
+    with pytest.raises(MeshError, match=r"cannot read mesh .*bad.msh: .*either of ansys, gmsh"):
+        Mesh.read(bad)
+    assert capsys.readouterr() == ("", "")

@@ -34,6 +34,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--plot", default=None, metavar="FIT.png", help="plot data, fit and extrapolation")
     parser.add_argument("--baselines", action="store_true", help="add the classical baselines to the plot")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (default: on a terminal)")
 
 
 def run(args) -> int:
@@ -46,7 +47,7 @@ def run(args) -> int:
     if args.model in DEFAULTS:
         result = fit(args.model, list(args.data), epochs=args.epochs, seed=args.seed,
                      max_stiffness=args.max_stiffness, lbfgs_steps=args.lbfgs, loss=args.loss,
-                     validation=args.validation, progress=None if not args.json else False)
+                     validation=args.validation, progress=False if args.json or args.no_progress else None)
         model, report = result.model, result.report.to_dict()
     else:
         model, report = _fit_classical(args)
