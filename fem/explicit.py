@@ -153,6 +153,7 @@ def _probe_nodes(mesh, where) -> np.ndarray:
 
 #: steps at the start of a run in which the energy balance is not held to energy_tol (see solve)
 BALANCE_GRACE_STEPS = 10
+UNSAFE_MONITORS = 20     # measurements of the critical step in a run at an allowed unsafe dt
 
 
 def _certified_step(assembly, material, density):
@@ -214,7 +215,8 @@ class _Setup:
                    f"{getattr(self.timestep, 'controlling_element', None)})")
             if not allow_unsafe:
                 raise FemError(msg + "; use dt='certified', a smaller dt, or allow_unsafe_dt=True")
-            warnings.warn(msg + "; running anyway (allow_unsafe_dt=True)", FemWarning, stacklevel=4)
+            warnings.warn(msg + "; running anyway (allow_unsafe_dt=True) and measuring the critical step as it "
+                          "goes (monitor_every; 0 turns it off)", FemWarning, stacklevel=4)
         return dt
 
     def stepper(self, dt: float) -> CentralDifference:
@@ -463,7 +465,8 @@ def solve(problem: Problem, t_end: float, dt, *, output=None, save_every: int | 
     checkpoint_every, checkpoint_path : write a checkpoint every N steps (and on Ctrl-C).
     restart : a checkpoint path to continue from (same problem and dt); the result equals that of an
         uninterrupted run.
-    allow_unsafe_dt : run a float dt above the certified step (with a FemWarning) instead of refusing.
+    allow_unsafe_dt : run a float dt above the certified step (with a FemWarning) instead of refusing;
+        such a run is monitored (about ``UNSAFE_MONITORS`` measurements) unless ``monitor_every=0``.
     monitor_every : every N steps (and at the start) record the measured critical step at the current
         state (``fem.timestep.critical_time_step``, an estimate) in ``Result.monitor``; the energy rows
         (``Result.energies``, energy CSV) then also carry ``dt_critical`` (latest measurement, s) and
@@ -513,6 +516,10 @@ def _solve(problem, t_end, dt, *, output, save_every, energy_every, energy_tol, 
         log.info("dt shortened from %.6g to %.6g s so that %d steps end at t_end = %.6g s",
                  setup.dt, dt_run, n_steps, t_end)
     setup.dt = dt_run
+    if monitor_every is None and setup.dt_certified is not None and dt_run > setup.dt_certified * (1 + 1e-12):
+        # an unsafe step the user allowed: watch the measured limit (about UNSAFE_MONITORS times per run)
+        monitor_every = max(1, n_steps // UNSAFE_MONITORS)
+        log.info("dt above the certified step: measuring the critical step every %d steps", monitor_every)
     stepper = setup.stepper(dt_run)
     save_every = save_every or max(1, n_steps // 100)
     energy_every = energy_every or max(1, n_steps // 1000)

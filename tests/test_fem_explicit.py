@@ -403,8 +403,18 @@ def test_dt_above_the_certified_step_is_refused():
     assert res.completed and res.dt <= res.dt_certified
     with pytest.raises(FemError, match="exceeds the certified"):
         solve(prob, 0.2, 1.5 * res.dt_certified)
+    dt = 1.01 * res.dt_certified
     with pytest.warns(FemWarning, match="exceeds the certified"):
-        solve(prob, 0.2, 1.01 * res.dt_certified, allow_unsafe_dt=True)
+        unsafe = solve(prob, 40 * dt, dt, allow_unsafe_dt=True)       # 40 steps: dt is not shortened
+    assert unsafe.dt == pytest.approx(dt, rel=1e-12)
+    # an allowed unsafe step is monitored: the measured critical step and the margin are recorded
+    assert len(unsafe.monitor) >= 2 and unsafe.monitor[0]["step"] == 0
+    assert np.all(np.isfinite(unsafe.energies["dt_margin"]))
+    # the element-form certificate is below the true limit here, so 1.01x is still measured as safe
+    assert unsafe.energies["dt_margin"].min() > 1.0
+    with pytest.warns(FemWarning, match="exceeds the certified"):
+        quiet = solve(prob, 40 * dt, dt, allow_unsafe_dt=True, monitor_every=0)
+    assert quiet.monitor == [] and "dt_margin" not in quiet.energies
 
 
 def test_linear_and_material_paths_agree():
