@@ -402,11 +402,15 @@ def plot_energies(path, energies: dict, *, title: str | None = None) -> Path:
     t = t * scale
     fig = Figure(figsize=(7.0, 5.5), constrained_layout=True)
     ax, ax_err = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
-    curves = [("kinetic", "kinetic"), ("internal", "internal (stored)"), ("external", "external work"),
-              ("damping", "damping dissipation")]
-    for key, label in curves:
+    # external work is drawn wide and pale underneath, internal dashed on top: in a quasi-static run the
+    # two coincide, and both stay visible
+    curves = [("external", "external work", dict(color="tab:green", lw=4.0, alpha=0.35)),
+              ("internal", "internal (stored)", dict(color="tab:orange", lw=1.6, ls="--")),
+              ("kinetic", "kinetic", dict(color="tab:blue", lw=1.4)),
+              ("damping", "damping dissipation", dict(color="tab:red", lw=1.4, ls=":"))]
+    for key, label, style in curves:
         if key in energies:
-            ax.plot(t, energies[key], label=label)
+            ax.plot(t, energies[key], label=label, **style)
     total = (np.asarray(energies["kinetic"]) + np.asarray(energies["internal"])
              + np.asarray(energies["damping"]) - np.asarray(energies["external"]))
     ax.plot(t, total, "k--", lw=1.0, label="kinetic + internal + damping − external")
@@ -416,7 +420,7 @@ def plot_energies(path, energies: dict, *, title: str | None = None) -> Path:
     if title:
         ax.set_title(title)
     err = np.asarray(energies["balance_error"], dtype=np.float64)
-    ax_err.plot(t, err, color="tab:red", label="balance error")
+    ax_err.plot(t, err, color="tab:purple", label="balance error")
     if np.any(err > 0) and np.all(np.isfinite(err)):
         ax_err.set_yscale("log")
     ax_err.set_ylabel("relative balance\nerror (–)")

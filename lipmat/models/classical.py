@@ -133,21 +133,21 @@ class ClassicalUniaxial(StressAlias, nn.Module):
 
     def forward(self, strain: torch.Tensor) -> torch.Tensor:
         """(..., 1) engineering strain λ − 1 -> (..., 1) nominal stress Pa (NaN outside the domain)."""
-        check_strain(strain, 1, f"{type(self).__name__}.stress")
-        lam = 1.0 + strain
-        p = list(self.params.to(strain.dtype))
-        ok = self._domain(p, lam, torch)
-        safe = torch.where(ok, lam, torch.ones_like(lam))
-        return torch.where(ok, self._nominal(p, safe, torch), torch.full_like(lam, math.nan))
+        return self._on_domain(self._nominal, strain, "stress")
 
     def energy(self, strain: torch.Tensor) -> torch.Tensor:
         """(..., 1) -> (...): strain-energy density W(λ) per undeformed volume, J/m³ (W(1) = 0)."""
-        check_strain(strain, 1, f"{type(self).__name__}.energy")
+        return self._on_domain(self._energy, strain, "energy")[..., 0]
+
+    def _on_domain(self, law, strain: torch.Tensor, what: str) -> torch.Tensor:
+        """``law(params, λ, torch)`` at λ = 1 + strain where λ is in the domain, NaN elsewhere (the
+        law is evaluated at λ = 1 there, so no inf/NaN reaches autograd)."""
+        check_strain(strain, 1, f"{type(self).__name__}.{what}")
         lam = 1.0 + strain
         p = list(self.params.to(strain.dtype))
         ok = self._domain(p, lam, torch)
         safe = torch.where(ok, lam, torch.ones_like(lam))
-        return torch.where(ok, self._energy(p, safe, torch), torch.full_like(lam, math.nan))[..., 0]
+        return torch.where(ok, law(p, safe, torch), torch.full_like(lam, math.nan))
 
     def tangent(self, strain: torch.Tensor) -> torch.Tensor:
         """(..., 1) -> (..., 1): dP/dλ = dP/dε by autograd (no graph kept)."""
