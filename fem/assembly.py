@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,6 +35,7 @@ __all__ = ["Assembly", "KINEMATICS_OF_DIM"]
 log = logging.getLogger(__name__)
 
 KINEMATICS_OF_DIM = {1: "uniaxial", 2: "plane_strain", 3: "3d"}
+CHUNK_CELLS = 16_384  # cells per block when element matrices are formed (bounds the temporary memory)
 SQRT2 = np.sqrt(2.0)
 
 
@@ -125,9 +127,10 @@ class Assembly:
         return self._b_cells
 
     # -- geometry ------------------------------------------------------------------------------
-    def _gradients(self, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Physical gradients (nc, m, nn, dim) and det J (nc, m) at reference points (m, dim)."""
-        x = self.mesh.points[self.mesh.cells]  # (nc, nn, dim)
+    def _gradients(self, xi: np.ndarray, cells: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """Physical gradients (nc, m, nn, dim) and det J (nc, m) at reference points (m, dim), for the
+        cells ``cells`` (a slice; default all)."""
+        x = self.mesh.points[self.mesh.cells[cells]]  # (nc, nn, dim)
         dndxi = self.element.grad(xi)  # (m, nn, dim)
         jac = np.einsum("cni,qnj->cqij", x, dndxi)  # dx_i / dξ_j
         detj = np.linalg.det(jac)
@@ -265,20 +268,40 @@ class Assembly:
                            f"got {c.shape}")
         return c
 
+    def _cell_stiffness_blocks(self, C) -> Iterator[tuple[slice, np.ndarray]]:
+        """``(cells, K_e)`` blocks of at most ``CHUNK_CELLS`` cells, K_e (m, nde, nde) float64. Each
+        block's B is formed from the gradients and dropped (the dense B of every cell would be
+        ~9 kB per hexahedron, 3 GB at 1e6 dofs)."""
+        c = self._c_np(C)
+        for start in range(0, self.n_cells, CHUNK_CELLS):
+            cells = slice(start, min(start + CHUNK_CELLS, self.n_cells))
+            b = _b_matrices(self._gradients(self.element.points, cells)[0])
+            yield cells, np.einsum("cqsi,st,cqtj,cq->cij", b, c, b, self._w_np[cells], optimize=True)
+
     def cell_stiffness(self, C) -> torch.Tensor:
         """``K_e = Σ_q w Bᵀ C B``: C (n_strain, n_strain) -> (n_cells, nde, nde)."""
-        c = self._c_np(C)
-        b = self.B_cells.cpu().numpy().astype(np.float64, copy=False)
-        k = np.einsum("cqsi,st,cqtj,cq->cij", b, c, b, self._w_np, optimize=True)
+        nde = self._dofs_np.shape[1]
+        k = np.empty((self.n_cells, nde, nde))
+        for cells, block in self._cell_stiffness_blocks(C):
+            k[cells] = block
         return torch.as_tensor(k, dtype=self.dtype, device=self.device)
 
     def stiffness_matrix(self, C) -> sp.csr_matrix:
-        """(n_dofs, n_dofs) scipy CSR stiffness for a constant tangent C (n_strain, n_strain)."""
-        k = self.cell_stiffness(C).cpu().numpy()
-        d = self._dofs_np
-        rows = np.repeat(d, d.shape[1], axis=1).ravel()
-        cols = np.tile(d, (1, d.shape[1])).ravel()
-        return sp.csr_matrix((k.ravel(), (rows, cols)), shape=(self.n_dofs, self.n_dofs))
+        """(n_dofs, n_dofs) scipy CSR stiffness for a constant tangent C (n_strain, n_strain).
+
+        Assembled block by block (``CHUNK_CELLS`` cells, int32 indices), so the temporary memory is a
+        block's triplets plus the growing matrix, not the triplets of the whole mesh.
+        """
+        itype = np.int32 if self.n_dofs < 2**31 - 1 else np.int64
+        k_global = sp.csr_matrix((self.n_dofs, self.n_dofs))
+        for cells, block in self._cell_stiffness_blocks(C):
+            d = self._dofs_np[cells].astype(itype, copy=False)
+            nde = d.shape[1]
+            rows = np.repeat(d, nde, axis=1).ravel()
+            cols = np.tile(d, (1, nde)).ravel()
+            k_global = k_global + sp.csr_matrix((block.ravel(), (rows, cols)), shape=k_global.shape)
+        k_global.sum_duplicates()
+        return k_global
 
     def __repr__(self) -> str:
         return (f"Assembly({self.n_cells} {self.mesh.cell_type}, {self.kinematics}, nq={self.nq}, "
