@@ -612,6 +612,7 @@ def _solve(problem, t_end, dt, *, output, save_every, energy_every, energy_tol, 
         log.warning("interrupted at step %d (t = %.6g s)", state.step, state.t)
     finally:
         if bar is not None:
+            bar.update(pending)   # the steps since the last chunk, so a completed run shows n/n
             bar.close()
         if output is not None:
             output.close()
