@@ -30,7 +30,7 @@ def test_json_keys_and_values_match_the_exact_step(capsys):
 
 def test_element_only_damping_and_nonlinear_bar(capsys):
     r = _json(capsys, ["dt", "--mesh", "bar:L=1,n=20", "--model", "nonlinear-bar:E1=1e6,E2=4e6,eps0=0.05",
-                       "--density", "1000", "--method", "element", "--damping", "0.1", "--json"])
+                       "--density", "1000", "--method", "element", "--damping-ratio", "0.1", "--json"])
     assert r["dt_certified_global"] is None and r["method"] == "element"
     h, c_b, c_0 = 1 / 20, (4e6 / 1000) ** 0.5, (1e6 / 1000) ** 0.5
     damp = (1.01**0.5 - 0.1)
@@ -61,7 +61,7 @@ def test_mesh_file_is_read(tmp_path, capsys):
     (["--mesh", "bar:L=1,n=4", "--model", "linear:E=1,G=2", "--density", "1"], "keys"),
     (["--mesh", "missing.msh", "--model", "linear:E=1", "--density", "1"], "not found"),
     (["--mesh", "rect:nx=two", "--model", "linear:E=1", "--density", "1"], "nx must be"),
-    (["--mesh", "bar:L=1,n=4", "--model", "linear:E=1", "--density", "-3"], "density must be a positive"),
+    (["--mesh", "bar:L=1,n=4", "--model", "linear:E=1", "--density", "-3"], "expected a mass density in"),
     (["--mesh", "bar:L=1,n=4", "--model", "missing.pt", "--density", "1"], "not found"),
     (["--mesh", "bar:L=1,n=4", "--model", "linear:E=1", "--density", "1", "--safety", "2"], "safety"),
 ])
