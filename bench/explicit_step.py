@@ -75,8 +75,9 @@ def time_solve(mesh, material, steps: int) -> float:
     dt = 0.2 * h                                                   # a second one costs ~4 GB)   # c ≤ ~2 for the materials used (E = 1, ν = 0.3, ρ = 1): stable
     u0 = 1e-4 * np.sin(np.pi * mesh.points)
     prob = fem.Problem(mesh, material, 1.0, bcs=[fem.Fixed("left")], u0=u0)
-    res = fem.solve(prob, steps * dt, dt, callback=cb, num_threads=torch.get_num_threads(), energy_every=10**9, save_every=10**9, progress=False,
-                    keep_fields=False, energy_tol=None, allow_unsafe_dt=True, monitor_every=0)
+    res = fem.solve(prob, steps * dt, dt, callback=cb, compute=fem.Compute(num_threads=torch.get_num_threads()),
+                    energy=fem.EnergyCheck(every=10**9, tol=None), save=fem.SaveAt(every=10**9, keep=False),
+                    progress=False, allow_unsafe_dt=True, monitor=fem.Monitor(every=0))
     assert res.completed, res.message
     return (stamps[last] - stamps[1]) / (last - 1)
 

@@ -61,9 +61,10 @@ PROBLEM = fem.Problem(MESH, MATERIAL, DENSITY, bcs=(fem.Fixed("left"),),
                       loads=(fem.Traction("right", [TRACTION, 0.0]),), thickness=THICKNESS)
 DT = certified_time_step(fem.Assembly(MESH, thickness=THICKNESS), MATERIAL.stiffness_bound(), DENSITY)
 N_STEPS = int(np.ceil(T_END / DT.dt))
-RESULT = fem.solve(PROBLEM, T_END, "certified", keep_fields=True, save_every=max(1, N_STEPS // FRAMES),
-                   energy_every=max(1, N_STEPS // 50), progress=False, probe_every=max(1, N_STEPS // 400),
-                   probes={"hole_top": "x > 0.099 and x < 0.101 and y > 0.069 and y < 0.071", "right_edge": "right"})
+RESULT = fem.solve(PROBLEM, T_END, "certified", save=fem.SaveAt(every=max(1, N_STEPS // FRAMES), keep=True),
+                   energy=fem.EnergyCheck(every=max(1, N_STEPS // 50)), progress=False,
+                   probes=fem.Probes({"hole_top": "x > 0.099 and x < 0.101 and y > 0.069 and y < 0.071",
+                                      "right_edge": "right"}, every=max(1, N_STEPS // 400)))
 BALANCE = float(np.max(RESULT.energies["balance_error"]))
 
 

@@ -17,9 +17,10 @@ __all__ += ["Mesh", "bar", "rectangle", "box", "distort", "Element", "element_fo
             "LinearElastic", "NonlinearBar", "check_material"]
 from fem.bc import BodyForce, Fixed, NodalForce, Prescribed, Traction
 from fem.explicit import Problem, Result, State, iterate, solve
+from fem.solve_options import Checkpoint, Compute, EnergyCheck, Monitor, Probes, SaveAt
 
 __all__ += ["Fixed", "Prescribed", "NodalForce", "Traction", "BodyForce", "Problem", "Result", "State",
-            "solve", "iterate"]
+            "solve", "iterate", "SaveAt", "EnergyCheck", "Probes", "Monitor", "Checkpoint", "Compute"]
 from fem.output import FieldWriter, atomic_write, plot_energies, read_pvd, write_energy_csv, write_probes_csv
 from fem.deck import Deck, load_deck, parse_deck, run_deck
 

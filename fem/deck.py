@@ -184,15 +184,19 @@ class Deck:
     raw: dict = field(default_factory=dict, repr=False)
     monitor_every: int | None = None
 
-    def solve_kwargs(self) -> dict:
-        """Keyword arguments of :func:`fem.explicit.solve` (without ``output``/``on_energy``/``progress``)."""
+    def solve_kwargs(self, *, writer=None, on_row=None) -> dict:
+        """Keyword arguments of :func:`fem.solve`; ``writer`` gets the frames, ``on_row`` the energy rows."""
         import torch
+
+        from fem.solve_options import Compute, EnergyCheck, Monitor, Probes, SaveAt
 
         o = self.output
         return {"t_end": self.t_end, "dt": self.dt, "allow_unsafe_dt": self.allow_unsafe_dt,
-                "save_every": o.every, "energy_every": o.energy_every, "energy_tol": self.energy_tol,
-                "probes": dict(o.probes) or None, "probe_every": o.probe_every, "num_threads": self.threads,
-                "dtype": getattr(torch, self.dtype), "device": self.device, "monitor_every": self.monitor_every}
+                "save": SaveAt(every=o.every, writer=writer),
+                "energy": EnergyCheck(every=o.energy_every, tol=self.energy_tol, on_row=on_row),
+                "probes": Probes(dict(o.probes), every=o.probe_every) if o.probes else None,
+                "monitor": Monitor(every=self.monitor_every),
+                "compute": Compute(dtype=getattr(torch, self.dtype), device=self.device, num_threads=self.threads)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -728,8 +732,7 @@ def run_deck(deck: Deck, *, out_dir=None, progress: bool | None = None) -> DeckR
                           compression=out.compression) if out.fields else None)
     rows: list[dict] = []
     series = _SeriesWithEnergy(writer, rows, out.energy_csv)
-    result = solve(deck.problem, output=series, on_energy=rows.append, keep_fields=False, progress=progress,
-                   **deck.solve_kwargs())
+    result = solve(deck.problem, progress=progress, **deck.solve_kwargs(writer=series, on_row=rows.append))
     files = {}
     if writer is not None:
         files["fields"] = writer.index

@@ -342,7 +342,7 @@ def write_energy_csv(path, energies: dict) -> Path:
 
     energies : ``Result.energies``, name -> (n_rows,) arrays with names ``time, step, kinetic,
     internal, external, damping, balance_error`` (extra names are appended as further columns;
-    ``dt_critical`` and ``dt_margin`` from ``solve(monitor_every=...)`` as ``dt_critical_s, dt_margin``).
+    ``dt_critical`` and ``dt_margin`` from ``solve(monitor=Monitor(every=...))`` as ``dt_critical_s, dt_margin``).
     Header ``time_s,step,kinetic_J,internal_J,external_J,damping_J,balance_error``; values are
     written with full float64 precision.
     """

@@ -125,9 +125,10 @@ def run_bar(model, setup: BarSetup, dt, *, frames: int = 300, rows: int = 300, o
     step = certified_step(model, setup).dt if dt == "certified" else float(dt)
     n_steps = max(1, math.ceil(setup.t_end / step))
     model.requires_grad_(False)        # the run needs no parameter gradients (and energies stay plain floats)
-    return fem.solve(problem, setup.t_end, dt, output=output, save_every=max(1, n_steps // frames),
-                     energy_every=max(1, n_steps // rows), keep_fields=True,
-                     monitor_every=max(1, n_steps // monitor) if monitor else None,
+    return fem.solve(problem, setup.t_end, dt,
+                     save=fem.SaveAt(every=max(1, n_steps // frames), writer=output, keep=True),
+                     energy=fem.EnergyCheck(every=max(1, n_steps // rows)),
+                     monitor=fem.Monitor(every=max(1, n_steps // monitor) if monitor else None),
                      allow_unsafe_dt=allow_unsafe_dt, progress=progress)
 
 
@@ -300,7 +301,7 @@ def compare_steps(model, setup: BarSetup, *, monitor: int = 30, output=None, fra
     from fem.errors import FemWarning
 
     dt0 = initial_modulus_step(model, setup)
-    solver_log = logging.getLogger("fem.explicit")
+    solver_log = logging.getLogger("fem")
     level = solver_log.level
     solver_log.setLevel(logging.CRITICAL)      # the fault of this run is expected: reported below at INFO
     try:

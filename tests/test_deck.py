@@ -88,7 +88,7 @@ def test_a_deck_builds_the_problem(tmp_path):
     assert (d.t_end, d.dt, d.title) == (0.2, 1e-3, "strip")
     assert d.output.dir == (tmp_path / "out").resolve()            # relative to the deck's folder
     assert d.output.energy_csv == d.output.dir / "energy.csv" and d.output.compression is None
-    assert d.solve_kwargs()["save_every"] == 5 and d.solve_kwargs()["probes"] == {"corner": "x == 2 and y == 1"}
+    assert d.solve_kwargs()["save"].every == 5 and d.output.probes == {"corner": "x == 2 and y == 1"}
     res = fem.solve(p, 0.01, d.dt, progress=False)                 # the problem really runs
     assert res.completed
 

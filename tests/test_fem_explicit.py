@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import fem
-from fem import (BodyForce, Fixed, LinearElastic, NodalForce, NonlinearBar, Prescribed, Problem, Traction,
-                 bar, box, rectangle, solve)
+from fem import (BodyForce, Checkpoint, Compute, EnergyCheck, Fixed, LinearElastic, Monitor, NodalForce, NonlinearBar,
+                 Prescribed, Probes, Problem, SaveAt, Traction, bar, box, rectangle, solve)
 from fem.errors import FemError, FemWarning, SimulationError
 from _explicit_helpers import Recorder, exact_critical_dt
 
@@ -49,7 +49,7 @@ def _bar_wave_error(n_el, courant, t_end=0.25, length=1.0):
     x = mesh.points[:, 0]
     prob = Problem(mesh, LinearElastic(1.0, 0.0, "uniaxial"), 1.0, u0=_pulse(x)[:, None])
     dt = courant * length / n_el
-    res = solve(prob, t_end, dt, energy_every=10**9)
+    res = solve(prob, t_end, dt, energy=EnergyCheck(every=10**9))
     assert res.completed and abs(res.t - t_end) < 1e-12
     exact = 0.5 * (_pulse(x - res.t) + _pulse(x + res.t))
     return float(np.abs(res.final.u.numpy() - exact).max()) / 1e-3, res
@@ -96,7 +96,7 @@ def test_free_vibration_conserves_energy_over_2000_steps():
     omega, shapes, fixed = _cantilever_modes(mesh, mat)
     dt = min(0.5 * 2.0 / omega[-1], 0.01 / omega[0])
     u0 = 1e-3 * shapes[:, 0] / np.abs(shapes[:, 0]).max()
-    res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2000 * dt, dt, energy_every=1)
+    res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2000 * dt, dt, energy=EnergyCheck(every=1))
     e = res.energies
     total = e["kinetic"] + e["internal"]
     assert res.steps == 2000 and len(total) == 2001
@@ -114,8 +114,8 @@ def test_balance_error_stays_below_its_bound_and_does_not_grow():
     dt = 0.9 * 2.0 / omega[-1]
     u0 = 1e-3 * np.random.default_rng(1).normal(size=mesh.n_points * 2)
     with _near_critical():
-        res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2000 * dt, dt, energy_every=1,
-                    allow_unsafe_dt=True)
+        res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2000 * dt, dt,
+                    energy=EnergyCheck(every=1), allow_unsafe_dt=True)
     err = res.energies["balance_error"]
     assert res.completed and err.max() <= (omega[-1] * dt) ** 2 / 4
     assert err[1000:].max() <= 1.5 * err[:1000].max()
@@ -141,11 +141,11 @@ def test_energy_balance_residual_is_the_exact_leapfrog_identity(damping):
     dt, n = 0.01, 300
     m = fem.Assembly(prob.mesh, thickness=prob.thickness).lumped_mass(prob.density)
     ama = []
-    res = solve(prob, n * dt, dt, energy_every=1, callback=lambda s: ama.append(float(torch.dot(s.a * m, s.a))))
+    res = solve(prob, n * dt, dt, energy=EnergyCheck(every=1), callback=lambda s: ama.append(float(torch.dot(s.a * m, s.a))))
     assert res.completed
     e = res.energies
     residual = e["kinetic"] + e["internal"] - e["external"] + e["damping"] - (e["kinetic"][0] + e["internal"][0])
-    first = fem.explicit._Setup(prob, dt, dtype=torch.float64, device="cpu", allow_unsafe_dt=False)
+    first = fem.setup.RunSetup(prob, dt)
     s0 = first.initial_state(first.stepper(dt))
     ama0 = float(torch.dot(s0.a * m, s0.a))
     predicted = dt**2 / 8 * (np.asarray(ama) - ama0)
@@ -162,7 +162,7 @@ def test_damping_dissipates_free_vibration_and_the_balance_closes():
     mat = LinearElastic(1.0, 0.3, "plane_strain")
     dt = 0.3 * exact_critical_dt(mesh, mat, 1.0)
     u0 = 1e-2 * np.stack([mesh.points[:, 1] * (1 - mesh.points[:, 1]), np.zeros(mesh.n_points)], 1)
-    res = solve(Problem(mesh, mat, 1.0, u0=u0, damping=0.5), 1500 * dt, dt, energy_every=1)
+    res = solve(Problem(mesh, mat, 1.0, u0=u0, damping=0.5), 1500 * dt, dt, energy=EnergyCheck(every=1))
     e = res.energies
     mech = e["kinetic"] + e["internal"]
     assert mech[-1] < 0.5 * mech[0]                       # it lost energy ...
@@ -180,7 +180,7 @@ def test_nonlinear_bar_conserves_its_energy_at_second_order():
     u0 = (0.3 / (2 * np.pi)) * np.sin(2 * np.pi * x)[:, None]   # strain amplitude 0.3
     errs = []
     for dt in (0.002, 0.001):   # Δt_crit = h/√3 = 0.0115
-        res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2.0, dt, energy_every=5)
+        res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2.0, dt, energy=EnergyCheck(every=5))
         assert res.completed
         errs.append(res.energies["balance_error"].max())
         assert res.energies["kinetic"].max() > 0.3 * res.energies["internal"][0]
@@ -249,7 +249,8 @@ def test_writer_gets_tensor_components_and_is_closed():
     grad = np.array([[0.01, 0.004], [0.002, -0.003]])
     w = Recorder()
     prob = Problem(mesh, LinearElastic(1.0, 0.3, "plane_strain"), 1.0, u0=mesh.points @ grad.T)
-    res = solve(prob, 0.05, 0.01, output=w, save_every=2, probes={"corner": "x == 1 and y == 1", "mid": [5, 6]})
+    res = solve(prob, 0.05, 0.01, save=SaveAt(every=2, writer=w),
+                probes=Probes({"corner": "x == 1 and y == 1", "mid": [5, 6]}))
     assert w.closed == 1 and [f[0] for f in w.frames] == pytest.approx([0.0, 0.02, 0.04, 0.05])
     t0, point, cell = w.frames[0]
     assert point["displacement"].shape == (mesh.n_points, 2) and point["velocity"].shape == (mesh.n_points, 2)
@@ -311,7 +312,7 @@ def test_nan_from_the_material_keeps_the_last_good_state():
     mesh = bar(1.0, 10)
     w = Recorder()
     prob = Problem(mesh, _NaNAfter(31, 7), 1.0, u0=_pulse(mesh.points[:, 0])[:, None])
-    res = solve(prob, 2.0, 0.05, output=w, save_every=5)   # 1 call at init, then one per step
+    res = solve(prob, 2.0, 0.05, save=SaveAt(every=5, writer=w))   # 1 call at init, then one per step
     assert res.status == "unstable" and res.fault["step"] == 31 and res.final.step == 30
     assert "element 7" in res.message and "non-finite stress" in res.message and "t = 1.55" in res.message
     assert torch.isfinite(res.final.u).all() and w.closed == 1
@@ -333,8 +334,8 @@ def test_keyboard_interrupt_stops_cleanly_and_restart_continues_exactly(tmp_path
     mesh = rectangle(1.0, 0.5, 6, 3)
     prob = Problem(mesh, LinearElastic(1.0, 0.3, "plane_strain"), 1.0, bcs=[Fixed("left")],
                    loads=[Traction("right", [0.0, -0.01], amplitude=lambda t: min(t, 1.0))], damping=0.1)
-    kw = dict(energy_every=7, probes={"tip": "right"}, save_every=20)
-    full = solve(prob, 3.0, 0.01, **kw)
+    kw = dict(energy=EnergyCheck(every=7), probes=Probes({"tip": "right"}))
+    full = solve(prob, 3.0, 0.01, save=SaveAt(every=20), **kw)
 
     def stop(s):
         if s.step == 137:
@@ -342,10 +343,11 @@ def test_keyboard_interrupt_stops_cleanly_and_restart_continues_exactly(tmp_path
 
     ck = tmp_path / "run.ckpt"
     w = Recorder()
-    part = solve(prob, 3.0, 0.01, callback=stop, checkpoint_path=ck, checkpoint_every=50, output=w, **kw)
+    part = solve(prob, 3.0, 0.01, callback=stop, checkpoint=Checkpoint(ck, every=50), save=SaveAt(every=20, writer=w),
+                 **kw)
     assert part.status == "interrupted" and part.final.step == 137 and "interrupted" in part.message
     assert w.closed == 1 and ck.exists() and not list(tmp_path.glob(".*tmp"))
-    rest = solve(prob, 3.0, 0.01, restart=ck, **kw)
+    rest = solve(prob, 3.0, 0.01, restart=ck, save=SaveAt(every=20), **kw)
     assert rest.completed and rest.steps == full.steps == 300
     for k in ("u", "v", "a"):
         assert torch.abs(getattr(rest.final, k) - getattr(full.final, k)).max() <= 1e-12
@@ -360,7 +362,7 @@ def test_checkpoint_every_n_steps_restarts_from_the_last(tmp_path):
     mesh = bar(1.0, 8)
     prob = Problem(mesh, NonlinearBar(), 1.0, bcs=[Fixed("left")], u0=0.02 * mesh.points)
     ck = tmp_path / "c.pt"
-    full = solve(prob, 1.0, 0.01, checkpoint_path=ck, checkpoint_every=40)
+    full = solve(prob, 1.0, 0.01, checkpoint=Checkpoint(ck, every=40))
     assert torch.load(ck, weights_only=False)["step"] == 80
     rest = solve(prob, 1.0, 0.01, restart=ck)
     assert torch.equal(rest.final.u, full.final.u)
@@ -392,7 +394,7 @@ def test_bad_inputs_say_what_was_expected():
     with pytest.raises(FemError, match=r"check_every must be a whole number of steps >= 1, got 0"):
         solve(Problem(mesh, mat, 1.0), 0.1, 0.01, check_every=0)
     with pytest.raises(FemError, match=r"monitor_every must be a whole number of steps >= 0 .*got 2.5"):
-        solve(Problem(mesh, mat, 1.0), 0.1, 0.01, monitor_every=2.5)
+        solve(Problem(mesh, mat, 1.0), 0.1, 0.01, monitor=Monitor(every=2.5))
 
 
 def test_dt_above_the_certified_step_is_refused():
@@ -413,7 +415,7 @@ def test_dt_above_the_certified_step_is_refused():
     # the element-form certificate is below the true limit here, so 1.01x is still measured as safe
     assert unsafe.energies["dt_margin"].min() > 1.0
     with pytest.warns(FemWarning, match="exceeds the certified"):
-        quiet = solve(prob, 40 * dt, dt, allow_unsafe_dt=True, monitor_every=0)
+        quiet = solve(prob, 40 * dt, dt, allow_unsafe_dt=True, monitor=Monitor(every=0))
     assert quiet.monitor == [] and "dt_margin" not in quiet.energies
 
 
@@ -421,7 +423,7 @@ def test_linear_and_material_paths_agree():
     mesh = box(1.0, 1.0, 1.0, 2, 2, 2)
     prob = Problem(mesh, LinearElastic(1.0, 0.3), 1.0, bcs=[Fixed("left")], loads=[Traction("right", [0, 0, 0.1])])
     r1 = solve(prob, 0.5, 0.05)
-    r2 = solve(prob, 0.5, 0.05, use_linear=False)
+    r2 = solve(prob, 0.5, 0.05, compute=Compute(use_linear=False))
     assert torch.allclose(r1.final.u, r2.final.u, rtol=1e-12, atol=1e-15)
     assert np.allclose(r1.energies["internal"], r2.energies["internal"], rtol=1e-10, atol=1e-18)
 
@@ -436,7 +438,7 @@ def test_a_load_ramped_from_rest_is_not_called_unstable_in_its_first_steps():
     mat = fem.LinearElastic(E=1.0, nu=0.0, kinematics="uniaxial")
     load = fem.NodalForce("right", [1.0], amplitude=lambda t: t)
     p = fem.Problem(mesh, mat, 1.0, bcs=[fem.Fixed("left")], loads=[load])
-    res = fem.solve(p, 0.02 * 30, 0.02, energy_every=1, progress=False)
+    res = fem.solve(p, 0.02 * 30, 0.02, energy=EnergyCheck(every=1), progress=False)
     assert res.status == "completed", res.message
     assert res.energies["balance_error"][1] > 0.5  # the step-1 defect the grace period tolerates
     assert res.energies["balance_error"][BALANCE_GRACE_STEPS:].max() < 0.05

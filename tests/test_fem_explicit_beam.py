@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pytest
 
-from fem import Fixed, LinearElastic, Problem, box, solve
+from fem import EnergyCheck, Fixed, LinearElastic, Probes, Problem, box, solve
 from fem.errors import FemWarning
 from _explicit_helpers import zero_crossings
 
@@ -50,7 +50,7 @@ def _frequency(nx, nt, mode):
     with warnings.catch_warnings():   # dt may be above the (conservative) certified step: it is stable
         warnings.simplefilter("ignore", FemWarning)
         res = solve(Problem(mesh, LinearElastic(1.0, 0.0), 1.0, bcs=[Fixed("left")], u0=u0), t_end, dt,
-                    probes={"tip": "right"}, energy_every=10**9, allow_unsafe_dt=True)
+                    probes=Probes({"tip": "right"}), energy=EnergyCheck(every=10**9), allow_unsafe_dt=True)
     assert res.completed, res.message
     z = zero_crossings(res.probes["time"], res.probes["tip"][:, comp])
     assert len(z) >= 2, z

@@ -231,7 +231,7 @@ def test_solver_frames_match_the_result(tmp_path):
     mat = fem.LinearElastic(1e3, 0.3, "plane_strain")
     prob = fem.Problem(mesh, mat, 1.0, bcs=(fem.Fixed("left"),), v0=lambda x: np.stack([0 * x[:, 0], x[:, 0]], 1))
     w = FieldWriter(tmp_path, mesh)
-    res = fem.solve(prob, 0.01, 1e-3, output=w, save_every=5, progress=False)
+    res = fem.solve(prob, 0.01, 1e-3, save=fem.SaveAt(every=5, writer=w), progress=False)
     listed = read_pvd(tmp_path / "fields.pvd")
     assert [t for t, _ in listed] == pytest.approx(list(res.times), abs=1e-15)
     g = _read_vtu(listed[-1][1])

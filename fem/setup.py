@@ -1,0 +1,203 @@
+"""What an explicit run builds once: assembly, mass, conditions, forces, the certified and the used dt.
+
+:class:`RunSetup` is shared by :func:`fem.solve` and :func:`fem.iterate`. The time step is resolved
+here (:meth:`RunSetup.resolve_dt`): ``"certified"`` takes the step of
+:func:`fem.timestep.certified_time_step` (element method, a proven bound) for a material with a
+global stiffness bound; a float above it is refused unless ``allow_unsafe_dt`` (then a
+:class:`~fem.errors.FemWarning`). The faults (NaN/inf, inverted elements) are described here too,
+with the step, time, element and centroid, and the likely cause when the step is above the proven one.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from fem.assembly import Assembly
+from fem.bc import compile_conditions
+from fem.central_difference import CentralDifference, State
+from fem.errors import FemError, FemWarning
+from fem.faults import describe_cell, inverted_cells, worst_cell
+from fem.forces import InternalForce
+from fem.material import check_material
+from fem.solve_options import Compute
+
+__all__ = ["RunSetup", "SMALL_PROBLEM_DOFS", "torch_threads"]
+
+log = logging.getLogger(__name__)
+
+#: below this many dofs a run uses one CPU thread: torch's parallel regions cost more than they save on
+#: small vectors, and on a loaded machine a spinning OpenMP team made a 100-dof run 120x slower (measured)
+SMALL_PROBLEM_DOFS = 20_000
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None, n_dofs: int, device):
+    """Run with ``n`` torch CPU threads (None: 1 below SMALL_PROBLEM_DOFS, else unchanged); restore."""
+    if n is None and (torch.device(device).type != "cpu" or n_dofs >= SMALL_PROBLEM_DOFS):
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(1 if n is None else int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def initial_field(value, mesh, name: str, like: torch.Tensor) -> torch.Tensor:
+    """(n_dofs,) initial field from None, an array (n_points, dim) / (n_dofs,), or a callable."""
+    n_dofs = mesh.n_points * mesh.dim
+    if value is None:
+        return torch.zeros_like(like)
+    if callable(value):
+        value = value(mesh.points.copy())
+    a = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value, dtype=np.float64)
+    if a.size != n_dofs or a.shape not in ((n_dofs,), (mesh.n_points, mesh.dim)):
+        raise FemError(f"{name} must be ({mesh.n_points}, {mesh.dim}) or ({n_dofs},), got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise FemError(f"{name} contains NaN or inf")
+    return torch.as_tensor(a.reshape(-1), dtype=like.dtype, device=like.device)
+
+
+def certified_step(assembly, material, density):
+    """(TimeStep, None) from the material's certificate (element method), or (None, reason) without one.
+
+    A material declares that it has no global stiffness bound by lacking ``stiffness_bound``, by
+    returning None from it, or by raising ValueError from it (the stiffening rubber laws do: their
+    tangent is unbounded as the stretch goes to 0). Such a material runs only with a numeric dt.
+    """
+    from fem.timestep import certified_time_step
+
+    name = type(material).__name__
+    if not callable(getattr(material, "stiffness_bound", None)):
+        return None, f"{name} has no stiffness_bound()"
+    try:
+        bound = material.stiffness_bound()
+    except ValueError as exc:
+        return None, f"{name} has no global stiffness bound ({exc})"
+    if bound is None:
+        return None, f"{name} has no global stiffness bound"
+    # damping=0: the centred damping of fem.central_difference does not lower the limit 2/ω_max
+    return certified_time_step(assembly, bound, density, method="element"), None
+
+
+class RunSetup:
+    """Everything built once per run: assembly, mass, conditions, forces, the stepper and dt.
+
+    Attributes: problem, assembly, mass (n_dofs,), conditions, forces, timestep (TimeStep or None),
+    no_certificate (why there is none, or None), dt_certified (s or None), dt (s; :func:`fem.solve`
+    later shortens it so that whole steps end at t_end).
+    """
+
+    def __init__(self, problem, dt, *, compute: Compute = Compute(), allow_unsafe_dt: bool = False):
+        p = problem
+        self.problem = p
+        self.assembly = a = Assembly(p.mesh, dtype=compute.dtype, device=compute.device,
+                                     thickness=p.thickness, area=p.area)
+        check_material(p.material, a.kinematics)
+        if not float(p.damping) >= 0.0:
+            raise FemError(f"damping (mass-proportional alpha, 1/s) must be >= 0, got {p.damping}")
+        self.mass = a.lumped_mass(p.density)
+        self.conditions = compile_conditions(p, a, self.mass)
+        self.forces = InternalForce(a, p.material, use_linear=compute.use_linear)
+        self.timestep, self.no_certificate = certified_step(a, p.material, p.density)
+        self.dt_certified = None if self.timestep is None else float(self.timestep.dt)
+        self.dt = self.resolve_dt(dt, allow_unsafe_dt)
+
+    def resolve_dt(self, dt, allow_unsafe: bool) -> float:
+        """The step asked for, checked against the certified one (see the module docstring)."""
+        cert = self.dt_certified
+        if isinstance(dt, str):
+            if dt != "certified":
+                raise FemError(f"dt must be a positive number or 'certified', got {dt!r}")
+            if cert is None:
+                raise FemError(f"dt='certified' needs a stiffness certificate: {self.no_certificate}; "
+                               "give dt as a number")
+            return cert
+        dt = float(dt)
+        if not (dt > 0 and math.isfinite(dt)):
+            raise FemError(f"dt must be a positive finite number or 'certified', got {dt!r}")
+        if cert is None:
+            log.warning("dt = %.6g s is not checked against a certified step: %s", dt, self.no_certificate)
+        elif dt > cert * (1 + 1e-12):
+            msg = (f"dt = {dt:.6g} s exceeds the certified stable step {cert:.6g} s "
+                   f"({dt / cert:.3f}x; element method, controlling element "
+                   f"{getattr(self.timestep, 'controlling_element', None)})")
+            if not allow_unsafe:
+                raise FemError(msg + "; use dt='certified', a smaller dt, or allow_unsafe_dt=True")
+            warnings.warn(msg + "; running anyway (allow_unsafe_dt=True) and measuring the critical step as it "
+                          "goes (Monitor(every=...); 0 turns it off)", FemWarning, stacklevel=4)
+        return dt
+
+    @property
+    def unsafe(self) -> bool:
+        """True when the step in use is above the certified one."""
+        cert = self.dt_certified
+        return bool(cert) and self.dt > cert * (1 + 1e-12)
+
+    def stepper(self, dt: float) -> CentralDifference:
+        return CentralDifference(self.forces, self.mass, self.conditions, dt, float(self.problem.damping))
+
+    def initial_state(self, stepper: CentralDifference) -> State:
+        like = self.mass
+        u0 = initial_field(self.problem.u0, self.problem.mesh, "u0", like)
+        v0 = initial_field(self.problem.v0, self.problem.mesh, "v0", like)
+        with torch.no_grad():
+            s = stepper.init(u0, v0)
+        fault = self.finite_fault(s, s)
+        if fault is not None:
+            raise FemError(f"the initial state is not usable: {fault['message']}")
+        return s
+
+    # -- checks ---------------------------------------------------------------------------------
+    def finite_fault(self, new: State, good: State) -> dict | None:
+        """A fault dict when ``new`` has NaN/inf (or, in 1D, a stretch ≤ 0), else None."""
+        # the step's internal work ½Δt v_{n+½}·(f_n + f_{n+1}) sums over every dof: NaN/inf anywhere
+        # shows up in it, at no extra cost
+        a = self.assembly
+        finite = all(math.isfinite(x) for x in new.increments)
+        if finite and new.step == 0:
+            finite = bool(torch.isfinite(new.f_int).all() and torch.isfinite(new.a).all())
+        if not finite:
+            cell, why = worst_cell(a, new.u, new.stress)
+            return self.fault("unstable", new, good, cell, f"NaN or inf in the solution ({why})")
+        if a.dim == 1:
+            eps = new.strain if new.strain is not None else a.strain(new.u)
+            if not float(eps.min()) > -1.0:
+                return self.inverted_fault(new, good, new.strain)
+        return None
+
+    def inverted_fault(self, new: State, good: State, strain=None) -> dict | None:
+        ids = inverted_cells(self.assembly, new.u, strain)
+        if len(ids) == 0:
+            return None
+        what = "stretch 1 + du/dX <= 0" if self.assembly.dim == 1 else "det(I + grad u) <= 0"
+        return self.fault("inverted", new, good, int(ids[0]),
+                          f"{len(ids)} element(s) turned inside out ({what}), first")
+
+    def balance_fault(self, state: State, good: State, error: float, tol: float) -> dict:
+        cell, why = worst_cell(self.assembly, state.u, state.stress)
+        return self.fault("unstable", state, good, cell,
+                          f"energy balance error {error:.3g} > energy_tol {tol:g} ({why})")
+
+    def fault(self, kind: str, new: State, good: State, cell: int, detail: str) -> dict:
+        where = describe_cell(self.assembly, cell)
+        centroid = tuple(float(x) for x in self.assembly.cell_centroids()[cell])
+        msg = (f"{kind}: {detail} {where} at step {new.step} (t = {new.t:.6g} s); "
+               f"kept the last good state, step {good.step} (t = {good.t:.6g} s)")
+        cert = self.dt_certified
+        if self.unsafe:
+            # above the proven step any fault (a growing oscillation often inverts an element a few
+            # steps before the energy check trips) is most likely the numerical instability itself
+            msg += (f"; dt = {self.dt:.6g} s is {self.dt / cert:.3g}x the certified stable step "
+                    f"{cert:.6g} s: likely a numerical instability, use dt = 'certified'")
+        elif kind == "unstable":
+            cert_s = f", certified stable step {cert:.6g} s" if cert else ""
+            msg += f"; dt = {self.dt:.6g} s{cert_s}: reduce dt or check the material"
+        return {"kind": kind, "step": new.step, "t": new.t, "element": cell, "centroid": centroid,
+                "detail": detail, "message": msg}
