@@ -9,11 +9,22 @@ quadrature weights, and a global sparse B so that
 which costs about two sparse matrix–vector products per step (see ``docs/notes/fem-core.md`` for the
 measurement against a dense gather/einsum/scatter). Degrees of freedom are ``dof = node·dim + comp``.
 
-Kinematics is small strain: plane strain in 2D (``[e11, e22, √2 e12]``), full 3D
-(``[e11, e22, e33, √2 e23, √2 e13, √2 e12]``). In 1D the strain is ``du/dX`` on the reference
-length; with the nominal (first Piola) stress this is an *exact finite-strain* work pair for a bar in
-uniaxial stress (``du/dX = λ − 1``), so a uniaxial law such as a rubber curve drives an exact bar
-model at any stretch (the cross-section ``area`` is the reference area).
+Two operators, chosen by ``mode``:
+
+- ``"mandel"`` (default, small strain): the symmetric strain in Mandel form, plane strain in 2D
+  (``[e11, e22, √2 e12]``), full 3D (``[e11, e22, e33, √2 e23, √2 e13, √2 e12]``). In 1D the strain
+  is ``du/dX`` on the reference length; with the nominal (first Piola) stress this is an *exact
+  finite-strain* work pair for a bar in uniaxial stress (``du/dX = λ − 1``), so a uniaxial law such as
+  a rubber curve drives an exact bar model at any stretch (the cross-section ``area`` is the
+  reference area).
+- ``"gradient"`` (total-Lagrangian finite strain): the linear gradient operator B₀,
+  ``u ↦ H = ∇₀u`` flattened row-major, ``H[i·d + j] = ∂u_i/∂X_j`` (d² rows per quadrature point, on
+  the reference configuration). With ``F = I + H`` and the first Piola–Kirchhoff stress P (flattened
+  the same way), ``f_int = B₀ᵀ(w·P)`` is the exact internal force of the total-Lagrangian
+  formulation, and ``K(u) = Σ w B₀ᵀ A(F) B₀`` with ``A = ∂P/∂F`` (d² × d², material plus geometric
+  stiffness) its exact tangent; ``stiffness_matrix(C)`` / ``cell_stiffness(C)`` take such a
+  (d², d²) C. B₀ has as many non-zeros as the Mandel B (d²·nn per point in 2D and 3D), so a
+  finite-strain step costs the same two sparse products plus the material call.
 """
 from __future__ import annotations
 
@@ -30,18 +41,27 @@ from fem.elements import element_for
 from fem.errors import FemError, MeshError
 from fem.mesh import Mesh
 
-__all__ = ["Assembly", "KINEMATICS_OF_DIM"]
+__all__ = ["Assembly", "KINEMATICS_OF_DIM", "MODES"]
 
 log = logging.getLogger(__name__)
 
 KINEMATICS_OF_DIM = {1: "uniaxial", 2: "plane_strain", 3: "3d"}
+#: Strain operators an Assembly can hold (module docstring).
+MODES = ("mandel", "gradient")
 CHUNK_CELLS = 16_384  # cells per block when element matrices are formed (bounds the temporary memory)
 SQRT2 = np.sqrt(2.0)
 
 
-def _b_matrices(dndx: np.ndarray) -> np.ndarray:
-    """Mandel B from physical gradients: (..., nn, dim) -> (..., n_strain, nn·dim)."""
+def _b_matrices(dndx: np.ndarray, mode: str = "mandel") -> np.ndarray:
+    """B from physical gradients: (..., nn, dim) -> (..., n_strain, nn·dim); Mandel B, or B₀ with
+    n_strain = dim² rows ``H[i·dim + j] = Σ_a u_{a,i} ∂N_a/∂X_j`` in ``"gradient"`` mode."""
     *lead, nn, dim = dndx.shape
+    if mode == "gradient":
+        b = np.zeros((*lead, dim * dim, nn, dim))
+        for i in range(dim):
+            for j in range(dim):
+                b[..., i * dim + j, :, i] = dndx[..., j]
+        return b.reshape(*lead, dim * dim, nn * dim)
     n = mandel.SIZE[KINEMATICS_OF_DIM[dim]]
     b = np.zeros((*lead, n, nn, dim))
     g = dndx
@@ -54,12 +74,18 @@ def _b_matrices(dndx: np.ndarray) -> np.ndarray:
     return b.reshape(*lead, n, nn * dim)
 
 
-def _b_pattern(nn: int, dim: int):
-    """Structural non-zeros of the Mandel B, ordered by strain row.
+def _b_pattern(nn: int, dim: int, mode: str = "mandel"):
+    """Structural non-zeros of the Mandel B (or of B₀ in ``"gradient"`` mode), ordered by strain row.
 
     Returns (s, d, a, j, coef) arrays: entry ``B[s, d] = coef · dN_a/dx_j`` with ``d = a·dim + comp``.
     """
     entries = []
+    if mode == "gradient":  # H[i·dim + j] = Σ_a u_{a,i} dN_a/dX_j
+        for i in range(dim):
+            for j in range(dim):
+                entries += [(i * dim + j, a * dim + i, a, j, 1.0) for a in range(nn)]
+        s, d, a, j, c = (np.array(v) for v in zip(*entries))
+        return s, d, a, j, c
     for i in range(dim):  # normal strains: B[i, a·dim + i] = dN_a/dx_i
         entries += [(i, a * dim + i, a, i, 1.0) for a in range(nn)]
     shear = {2: [(0, 1)], 3: [(1, 2), (0, 2), (0, 1)]}.get(dim, [])
@@ -78,11 +104,14 @@ class Assembly:
     mesh : :class:`~fem.mesh.Mesh`.
     kinematics : ``"uniaxial" | "plane_strain" | "3d"``, or None to infer from ``mesh.dim``;
         MeshError if it does not match the mesh.
+    mode : ``"mandel"`` (small strain, default) or ``"gradient"`` (B₀ of the total-Lagrangian finite
+        strain; module docstring).
     dtype, device : of every tensor made here (float64, CPU by default).
     thickness : out-of-plane thickness in 2D; area : cross-section in 1D. Both scale the weights.
 
     Attributes (shapes)
     -------------------
+    mode; n_strain : rows per quadrature point (Mandel size 1/3/6, or dim² = 1/4/9 in gradient mode);
     qp_weights (n_cells, nq) ``|J| w_q`` × thickness (2D) or × area (1D);
     B_cells (n_cells, nq, n_strain, nde); cell_dofs (n_cells, nde) long;
     B (n_cells·nq·n_strain, n_dofs) and Bt, sparse CSR; element (the reference element).
@@ -91,16 +120,18 @@ class Assembly:
     point (inverted or degenerate cells).
     """
 
-    def __init__(self, mesh: Mesh, kinematics: str | None = None, *, dtype=torch.float64, device="cpu",
-                 thickness: float = 1.0, area: float = 1.0):
+    def __init__(self, mesh: Mesh, kinematics: str | None = None, *, mode: str = "mandel", dtype=torch.float64,
+                 device="cpu", thickness: float = 1.0, area: float = 1.0):
         inferred = KINEMATICS_OF_DIM[mesh.dim]
+        if mode not in MODES:
+            raise FemError(f"Assembly mode must be one of {MODES}, got {mode!r}")
         if kinematics is not None and kinematics != inferred:
             raise MeshError(f"kinematics {kinematics!r} does not match the {mesh.dim}D mesh "
                             f"(which needs {inferred!r})")
         if not (thickness > 0 and area > 0):
             raise MeshError(f"thickness and area must be > 0, got thickness={thickness}, area={area}")
-        self.mesh, self.kinematics, self.dim = mesh, inferred, mesh.dim
-        self.n_strain = mandel.SIZE[inferred]
+        self.mesh, self.kinematics, self.dim, self.mode = mesh, inferred, mesh.dim, mode
+        self.n_strain = mesh.dim ** 2 if mode == "gradient" else mandel.SIZE[inferred]
         self.element = el = element_for(mesh.cell_type)
         self.n_cells, self.nq = mesh.n_cells, el.nq
         self.n_dofs = mesh.n_points * mesh.dim
@@ -119,10 +150,10 @@ class Assembly:
 
     @property
     def B_cells(self) -> torch.Tensor:
-        """(n_cells, nq, n_strain, nde) dense Mandel B of every cell (made on first use: it is
-        large, and the per-step path only needs the global sparse ``B``)."""
+        """(n_cells, nq, n_strain, nde) dense B (Mandel, or B₀ in gradient mode) of every cell (made on
+        first use: it is large, and the per-step path only needs the global sparse ``B``)."""
         if self._b_cells is None:
-            b = _b_matrices(self._gradients(self.element.points)[0])
+            b = _b_matrices(self._gradients(self.element.points)[0], self.mode)
             self._b_cells = torch.as_tensor(b, dtype=self.dtype, device=self.device)
         return self._b_cells
 
@@ -160,7 +191,7 @@ class Assembly:
         """Global B and Bᵀ (torch CSR) built from the structural non-zeros of each cell's B only."""
         nc, nq, nn, dim = dndx.shape
         n = self.n_strain
-        s_idx, d_idx, a_idx, j_idx, coef = _b_pattern(nn, dim)
+        s_idx, d_idx, a_idx, j_idx, coef = _b_pattern(nn, dim, self.mode)
         k = len(s_idx)  # structural non-zeros per quadrature point; entries ordered by row s
         vals = (dndx[:, :, a_idx, j_idx] * coef).reshape(-1)
         cols = np.broadcast_to(dofs[:, None, d_idx], (nc, nq, k)).reshape(-1)
@@ -183,13 +214,15 @@ class Assembly:
 
     # -- the per-step operations ---------------------------------------------------------------
     def strain(self, u: torch.Tensor) -> torch.Tensor:
-        """Mandel strain at every quadrature point: u (n_dofs,) -> (n_cells, nq, n_strain)."""
+        """``B u`` at every quadrature point: u (n_dofs,) -> (n_cells, nq, n_strain): the Mandel strain,
+        or in gradient mode ``H = ∇₀u`` flattened row-major (n_strain = dim²; ``F = I + H``)."""
         if u.shape != (self.n_dofs,) or u.dtype != self.dtype:
             raise FemError(f"displacement must be ({self.n_dofs},) {self.dtype}, got {tuple(u.shape)} {u.dtype}")
         return (self.B @ u).reshape(self.n_cells, self.nq, self.n_strain)
 
     def internal_force(self, stress: torch.Tensor) -> torch.Tensor:
-        """``f = Σ_cells Σ_q Bᵀ σ w``: stress (n_cells, nq, n_strain) -> (n_dofs,)."""
+        """``f = Σ_cells Σ_q Bᵀ σ w``: stress (n_cells, nq, n_strain) -> (n_dofs,). In gradient mode the
+        stress is the first Piola–Kirchhoff P flattened row-major (``P[i·dim + j] = P_ij``)."""
         want = (self.n_cells, self.nq, self.n_strain)
         if tuple(stress.shape) != want or stress.dtype != self.dtype:
             raise FemError(f"stress must be {want} {self.dtype}, got {tuple(stress.shape)} {stress.dtype}")
@@ -222,9 +255,16 @@ class Assembly:
         h = torch.bmm(ue.transpose(1, 2), self._dndx)  # (nc, d, nq*d): h[c, i, q*d + j] = ∂u_i/∂X_j
         return h.reshape(nc, d, nq, d).permute(0, 2, 1, 3)
 
-    def inverted_cells(self, u: torch.Tensor) -> np.ndarray:
-        """(k,) ids of cells with ``det(I + ∂u/∂X) ≤ 0`` at some quadrature point (1D: stretch ≤ 0)."""
-        f = self.displacement_gradient(u)
+    def inverted_cells(self, u: torch.Tensor, gradient: torch.Tensor | None = None) -> np.ndarray:
+        """(k,) ids of cells with ``det(I + ∂u/∂X) ≤ 0`` at some quadrature point (1D: stretch ≤ 0).
+
+        gradient : optional (n_cells, nq, dim²) ``H`` of this u from a gradient-mode :meth:`strain`
+        (saves recomputing it).
+        """
+        if gradient is not None:
+            f = gradient.reshape(self.n_cells, self.nq, self.dim, self.dim).clone()
+        else:
+            f = self.displacement_gradient(u)
         f.diagonal(dim1=-2, dim2=-1).add_(1.0)  # F = I + H, in place
         det = _small_det(f)
         return np.flatnonzero((~(det > 0)).any(dim=1).cpu().numpy())
@@ -264,8 +304,8 @@ class Assembly:
     def _c_np(self, C) -> np.ndarray:
         c = np.asarray(C.detach().cpu() if isinstance(C, torch.Tensor) else C, dtype=np.float64)
         if c.shape != (self.n_strain, self.n_strain):
-            raise FemError(f"stiffness C must be ({self.n_strain}, {self.n_strain}) for {self.kinematics!r}, "
-                           f"got {c.shape}")
+            raise FemError(f"stiffness C must be ({self.n_strain}, {self.n_strain}) for {self.kinematics!r} "
+                           f"({self.mode} mode), got {c.shape}")
         return c
 
     def _cell_stiffness_blocks(self, C) -> Iterator[tuple[slice, np.ndarray]]:
@@ -275,11 +315,12 @@ class Assembly:
         c = self._c_np(C)
         for start in range(0, self.n_cells, CHUNK_CELLS):
             cells = slice(start, min(start + CHUNK_CELLS, self.n_cells))
-            b = _b_matrices(self._gradients(self.element.points, cells)[0])
+            b = _b_matrices(self._gradients(self.element.points, cells)[0], self.mode)
             yield cells, np.einsum("cqsi,st,cqtj,cq->cij", b, c, b, self._w_np[cells], optimize=True)
 
     def cell_stiffness(self, C) -> torch.Tensor:
-        """``K_e = Σ_q w Bᵀ C B``: C (n_strain, n_strain) -> (n_cells, nde, nde)."""
+        """``K_e = Σ_q w Bᵀ C B``: C (n_strain, n_strain) -> (n_cells, nde, nde). In gradient mode C is a
+        (dim², dim²) ``A = ∂P/∂F`` (row-major pairs), e.g. ``a_b·I`` for the certified K_b."""
         nde = self._dofs_np.shape[1]
         k = np.empty((self.n_cells, nde, nde))
         for cells, block in self._cell_stiffness_blocks(C):
@@ -304,7 +345,7 @@ class Assembly:
         return k_global
 
     def __repr__(self) -> str:
-        return (f"Assembly({self.n_cells} {self.mesh.cell_type}, {self.kinematics}, nq={self.nq}, "
+        return (f"Assembly({self.n_cells} {self.mesh.cell_type}, {self.kinematics}, {self.mode}, nq={self.nq}, "
                 f"n_dofs={self.n_dofs}, dtype={self.dtype}, device={self.device})")
 
 

@@ -15,6 +15,11 @@ sparse B does not support forward-mode AD in torch, which is why the chain is wr
 it is the exact directional derivative of :meth:`fem.assembly.Assembly.internal_force` ∘ stress ∘
 strain, not an approximation.
 
+Finite strain (an assembly in ``"gradient"`` mode and a ``finite_strain`` material): the same chain
+with H = B₀u in place of ε and ``h ↦ P(I + h)`` in place of the stress
+(:func:`fem.forces.pointwise_stress`), so the tabulated C is ``A = ∂P/∂F`` (d² × d², material plus
+geometric stiffness) at every quadrature point and ``K(u) v = B₀ᵀ(w · A(F) B₀v)`` exactly.
+
 The top eigenvalue of ``M⁻¹K(u)`` is then estimated (never certified: Lanczos and power iteration
 approach it from below):
 
@@ -36,6 +41,8 @@ import warnings
 import numpy as np
 import scipy.sparse.linalg as sla
 import torch
+
+from fem.forces import pointwise_stress
 
 __all__ = ["TangentOperator", "top_eigenvalue"]
 
@@ -71,12 +78,14 @@ class TangentOperator:
 
     assembly : :class:`fem.assembly.Assembly`; material : fem material protocol;
     u : (n_dofs,) state (None: zero). ``matvec(v)``: (n_dofs,) tensor -> (n_dofs,) tensor.
-    pointwise : tabulate the tangent C (n_cells, nq, n, n) once (module docstring).
+    pointwise : tabulate the tangent C (n_cells, nq, n, n) once (module docstring); in gradient mode
+    (finite strain) C is ``A = ∂P/∂F`` with n = d².
     ``n_products`` counts the products taken so far; ``n_material_jvps`` the material JVPs.
     """
 
     def __init__(self, assembly, material, u: torch.Tensor | None = None, *, pointwise: bool = True):
         self.assembly, self.material = assembly, material
+        self._stress = pointwise_stress(assembly, material)
         if u is None:
             u = torch.zeros(assembly.n_dofs, dtype=assembly.dtype, device=assembly.device)
         self.eps = assembly.strain(u.detach().to(dtype=assembly.dtype, device=assembly.device))
@@ -85,7 +94,7 @@ class TangentOperator:
         self.C = self._tabulate() if pointwise else None
 
     def _tabulate(self) -> torch.Tensor:
-        """(n_cells, nq, n, n) tangent ``∂σ/∂ε`` at every quadrature point, column by column."""
+        """(n_cells, nq, n, n) tangent ``∂σ/∂ε`` (or ``∂P/∂F``) at every quadrature point, column by column."""
         n = self.assembly.n_strain
         cols = []
         with _eval_mode(self.material):
@@ -100,12 +109,12 @@ class TangentOperator:
             try:
                 with warnings.catch_warnings():  # torch's jvp decompositions call torch.jit.script on import
                     warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=DeprecationWarning)
-                    return torch.func.jvp(self.material.stress, (self.eps,), (deps,))[1]
+                    return torch.func.jvp(self._stress, (self.eps,), (deps,))[1]
             except (RuntimeError, NotImplementedError) as exc:
                 log.info("forward-mode jvp of %s failed (%s); using double backward",
                          type(self.material).__name__, exc)
                 self._forward_ok = False
-        return _jvp_double_backward(self.material.stress, self.eps, deps)
+        return _jvp_double_backward(self._stress, self.eps, deps)
 
     def matvec(self, v: torch.Tensor) -> torch.Tensor:
         a = self.assembly
