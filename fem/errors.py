@@ -17,6 +17,10 @@ class DeckError(FemError):
     """An input deck (TOML) with unknown keys, missing values or wrong types."""
 
 
+class LimitError(FemError):
+    """A run or generated mesh above a documented size limit (:mod:`fem.limits`): steps, frames, bytes, cells."""
+
+
 class SimulationError(RuntimeError):
     """A run that had to stop (instability, NaN, inverted element, interrupt).
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
+import numbers
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from fem.elements import SUPPORTED_CELL_TYPES, TOPOLOGICAL_DIM, element_for
-from fem.errors import MeshError
+from fem.errors import FemError, MeshError
+from fem.limits import check_mesh_size
 
-__all__ = ["Mesh", "bar", "rectangle", "box", "distort"]
+__all__ = ["Mesh", "bar", "rectangle", "box", "distort", "check_orientation"]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,8 @@ class Mesh:
             raise MeshError(f"cell node ids must lie in [0, {len(self.points) - 1}], "
                             f"got [{self.cells.min()}, {self.cells.max()}]")
         if not np.all(np.isfinite(self.points)):
-            raise MeshError("mesh points contain NaN or inf")
+            i = int(np.flatnonzero(~np.isfinite(self.points).all(axis=1))[0])
+            raise MeshError(f"mesh points must be finite numbers; point {i} is {self.points[i].tolist()}")
         self.node_sets = {k: np.unique(np.asarray(v, dtype=np.int64)) for k, v in self.node_sets.items()}
         self.cell_sets = {k: np.asarray(v, dtype=np.int64) for k, v in self.cell_sets.items()}
         self.facet_sets = {k: np.asarray(v, dtype=np.int64).reshape(len(v), -1) for k, v in self.facet_sets.items()}
@@ -109,10 +113,13 @@ class Mesh:
         except (Exception, SystemExit) as exc:  # meshio raises many types; say which file and why
             why = str(exc) if not isinstance(exc, SystemExit) else (  # meshio's console wraps lines
                 " ".join(said.getvalue().split()).removeprefix("Error: ") or "no reader accepts it")
-            raise MeshError(f"cannot read mesh {path}: {why}") from None
+            raise MeshError(f"cannot read mesh {path}: {why}; expected a mesh file meshio reads "
+                            f"(.msh, .vtu, .xdmf, .inp, ...) with intact cells and points") from None
         if said.getvalue().strip():
             log.debug("meshio while reading %s: %s", path, said.getvalue().strip())
-        return from_meshio(m, source=str(path))
+        mesh = from_meshio(m, source=str(path))
+        check_orientation(mesh, source=str(path))
+        return mesh
 
     def to_meshio(self, *, sets: bool = True):
         """A meshio.Mesh with the cells and 3 coordinates per point.
@@ -225,16 +232,21 @@ def from_meshio(m, *, source: str = "<meshio.Mesh>") -> Mesh:
     """
     blocks = [(b.type, np.asarray(b.data)) for b in m.cells]
     if not blocks:
-        raise MeshError(f"{source}: no cells")
+        raise MeshError(f"{source}: no cells; expected cells of one of the types {', '.join(SUPPORTED_CELL_TYPES)}")
     unknown = sorted({t for t, _ in blocks if t not in TOPOLOGICAL_DIM})
     if unknown:
         raise MeshError(f"{source}: unsupported cell type(s) {unknown}; supported: {', '.join(SUPPORTED_CELL_TYPES)}")
+    points = np.asarray(m.points)
+    _check_blocks(blocks, len(points), source)
     top = max(TOPOLOGICAL_DIM[t] for t, _ in blocks)
     top_types = sorted({t for t, _ in blocks if TOPOLOGICAL_DIM[t] == top})
     if len(top_types) > 1:
         raise MeshError(f"{source}: mixed {top}D cell types {top_types}; fem needs one cell type per mesh")
     cell_type = top_types[0]
-    el = element_for(cell_type)  # MeshError naming the supported types
+    try:
+        el = element_for(cell_type)  # MeshError naming the supported types
+    except MeshError as exc:
+        raise MeshError(f"{source}: {exc}") from None
     top_idx = [i for i, (t, _) in enumerate(blocks) if t == cell_type]
     offsets, n = {}, 0
     for i in top_idx:
@@ -242,9 +254,17 @@ def from_meshio(m, *, source: str = "<meshio.Mesh>") -> Mesh:
         n += len(blocks[i][1])
     cells = np.concatenate([blocks[i][1] for i in top_idx]).astype(np.int64)
 
-    points = np.asarray(m.points, dtype=np.float64)
+    try:
+        points = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise MeshError(f"{source}: point coordinates must be numbers, got {points.dtype}") from None
     if points.ndim == 1:
         points = points[:, None]
+    bad = ~np.isfinite(points).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise MeshError(f"{source}: point coordinates must be finite numbers; {int(bad.sum())} point(s) are not, "
+                        f"the first is point {i} = {points[i].tolist()}")
     if points.shape[1] > el.dim:
         extra = points[:, el.dim:]
         if np.any(extra != 0.0):
@@ -310,9 +330,51 @@ def from_meshio(m, *, source: str = "<meshio.Mesh>") -> Mesh:
         points, cells = points[used], new[cells]
         node_sets = {k: new[v][new[v] >= 0] for k, v in node_sets.items()}
         facet_sets = {k: new[v][(new[v] >= 0).all(axis=1)] for k, v in facet_sets.items()}
-    mesh = Mesh(points, cells, cell_type, node_sets=node_sets, cell_sets=cell_sets, facet_sets=facet_sets)
+    try:
+        mesh = Mesh(points, cells, cell_type, node_sets=node_sets, cell_sets=cell_sets, facet_sets=facet_sets)
+    except MeshError as exc:
+        raise MeshError(f"{source}: {exc}") from None
     log.info("read %s: %r", source, mesh)
     return mesh
+
+
+def _check_blocks(blocks, n_points: int, source: str) -> None:
+    """MeshError naming ``source`` for a cell block with the wrong node count or node ids outside the points."""
+    for i, (ctype, data) in enumerate(blocks):
+        if data.size == 0:
+            continue
+        if data.dtype.kind not in "iu":
+            raise MeshError(f"{source}: {ctype} cell block {i}: node ids must be integers, got {data.dtype}")
+        expected = element_for(ctype).n_nodes if ctype in SUPPORTED_CELL_TYPES else None
+        if data.ndim != 2 or (expected is not None and data.shape[1] != expected):
+            raise MeshError(f"{source}: {ctype} cell block {i}: expected {expected or 'k'} node ids per cell, "
+                            f"got an array of shape {data.shape}")
+        lo, hi = int(data.min()), int(data.max())
+        if lo < 0 or hi >= n_points:
+            j = int(np.flatnonzero(((data < 0) | (data >= n_points)).any(axis=1))[0])
+            raise MeshError(f"{source}: {ctype} cell {j} of block {i} has node ids {data[j].tolist()}; expected ids "
+                            f"in [0, {n_points - 1}] (the file has {n_points} points); corrupt connectivity")
+
+
+def check_orientation(mesh: Mesh, source: str = "mesh") -> None:
+    """MeshError naming ``source`` and the first cells whose Jacobian determinant is ≤ 0 at a quadrature
+    point (inverted or degenerate cells: nodes in the wrong order, repeated nodes, collapsed cells)."""
+    el = element_for(mesh.cell_type)
+    bad_ids, worst = [], []
+    for start in range(0, mesh.n_cells, 65536):  # blocks: a (nc, nq, dim, dim) Jacobian array stays small
+        x = mesh.points[mesh.cells[start:start + 65536]]
+        jac = np.einsum("cni,qnj->cqij", x, el.grad(el.points))
+        detj = np.linalg.det(jac).min(axis=1)
+        bad = np.flatnonzero(~(detj > 0.0))
+        bad_ids.extend((start + bad).tolist())
+        worst.extend(detj[bad].tolist())
+    if bad_ids:
+        cen = mesh.points[mesh.cells[bad_ids[:5]]].mean(axis=1)
+        shown = "; ".join(f"cell {i} at ({', '.join(f'{c:.6g}' for c in cen[k])}), det J {worst[k]:.3g}"
+                          for k, i in enumerate(bad_ids[:5]))
+        more = f" and {len(bad_ids) - 5} more" if len(bad_ids) > 5 else ""
+        raise MeshError(f"{source}: {len(bad_ids)} of {mesh.n_cells} {mesh.cell_type} cells are inverted or "
+                        f"degenerate (expected det J > 0: positively oriented nodes): {shown}{more}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,10 +386,45 @@ def _sets_from_selectors(mesh: Mesh, selectors: dict[str, str]) -> Mesh:
     return mesh
 
 
+def _count(what: str, name: str, value) -> int:
+    """A whole number of elements >= 1 (an integral float such as 4.0 is accepted; 2.7 is not)."""
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not ok and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        ok = math.isfinite(value) and float(value).is_integer()
+    if not ok or value < 1:
+        raise MeshError(f"{what}: {name} must be a whole number of elements >= 1, got {value!r}")
+    return int(value)
+
+
+def _length(what: str, name: str, value) -> float:
+    """A positive finite length (m)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (value > 0 and math.isfinite(value)):
+        raise MeshError(f"{what}: {name} must be a positive finite length (m), got {value!r}")
+    return float(value)
+
+
+def _generate(what: str, build):
+    try:
+        return build()
+    except MemoryError:
+        raise MeshError(f"{what}: not enough memory to generate this mesh; use fewer elements") from None
+
+
 def bar(length: float, n_elements: int, *, origin: float = 0.0) -> Mesh:
-    """A 1D mesh of ``n_elements`` equal 2-node bars on [origin, origin + length]; sets left, right."""
-    if not length > 0 or n_elements < 1:
-        raise MeshError(f"bar needs length > 0 and n_elements >= 1, got {length}, {n_elements}")
+    """A 1D mesh of ``n_elements`` equal 2-node bars on [origin, origin + length]; sets left, right.
+
+    MeshError for a length that is not positive and finite, a count that is not a whole number >= 1,
+    and more cells than :data:`fem.limits.MAX_CELLS`.
+    """
+    what = "bar"
+    length, n_elements = _length(what, "length", length), _count(what, "n_elements", n_elements)
+    if isinstance(origin, bool) or not isinstance(origin, numbers.Real) or not math.isfinite(origin):
+        raise MeshError(f"bar: origin must be a finite number (m), got {origin!r}")
+    check_mesh_size(n_elements, n_elements + 1, f"bar with n_elements = {n_elements}")
+    return _generate(what, lambda: _bar(length, n_elements, origin))
+
+
+def _bar(length: float, n_elements: int, origin: float) -> Mesh:
     x = origin + np.linspace(0.0, length, n_elements + 1)
     cells = np.stack([np.arange(n_elements), np.arange(1, n_elements + 1)], axis=1)
     return Mesh(x[:, None], cells, "line", node_sets={"left": [0], "right": [n_elements]},
@@ -337,12 +434,21 @@ def bar(length: float, n_elements: int, *, origin: float = 0.0) -> Mesh:
 def rectangle(lx: float, ly: float, nx: int, ny: int, *, cell: str = "triangle") -> Mesh:
     """[0, lx] × [0, ly] with nx × ny squares, each one quad or two triangles (alternating diagonals).
 
-    Sets (node and facet): left (x=0), right (x=lx), bottom (y=0), top (y=ly).
+    Sets (node and facet): left (x=0), right (x=lx), bottom (y=0), top (y=ly). MeshError for lengths
+    that are not positive and finite, counts that are not whole numbers >= 1, and more cells than
+    :data:`fem.limits.MAX_CELLS`.
     """
     if cell not in ("triangle", "quad"):
         raise MeshError(f"rectangle cell must be 'triangle' or 'quad', got {cell!r}")
-    if not (lx > 0 and ly > 0 and nx >= 1 and ny >= 1):
-        raise MeshError(f"rectangle needs lx, ly > 0 and nx, ny >= 1, got {lx}, {ly}, {nx}, {ny}")
+    what = "rectangle"
+    lx, ly = _length(what, "lx", lx), _length(what, "ly", ly)
+    nx, ny = _count(what, "nx", nx), _count(what, "ny", ny)
+    n_cells = nx * ny * (2 if cell == "triangle" else 1)
+    check_mesh_size(n_cells, (nx + 1) * (ny + 1), f"rectangle with nx = {nx}, ny = {ny} ({cell})")
+    return _generate(what, lambda: _rectangle(lx, ly, nx, ny, cell))
+
+
+def _rectangle(lx: float, ly: float, nx: int, ny: int, cell: str) -> Mesh:
     x, y = np.meshgrid(np.linspace(0, lx, nx + 1), np.linspace(0, ly, ny + 1), indexing="xy")
     pts = np.stack([x.ravel(), y.ravel()], axis=1)
     i, j = np.meshgrid(np.arange(nx), np.arange(ny), indexing="xy")
@@ -370,12 +476,20 @@ def box(lx: float, ly: float, lz: float, nx: int, ny: int, nz: int, *, cell: str
 
     The tet split is the Kuhn split along each brick's (0,0,0)–(1,1,1) diagonal (conforming between
     bricks); every tet is positively oriented. Sets (node and facet): left/right (x), bottom/top (y),
-    front (z = 0), back (z = lz).
+    front (z = 0), back (z = lz). MeshError for lengths that are not positive and finite, counts that
+    are not whole numbers >= 1, and more cells than :data:`fem.limits.MAX_CELLS`.
     """
     if cell not in ("tetra", "hexahedron"):
         raise MeshError(f"box cell must be 'tetra' or 'hexahedron', got {cell!r}")
-    if not (lx > 0 and ly > 0 and lz > 0 and min(nx, ny, nz) >= 1):
-        raise MeshError(f"box needs positive lengths and counts, got {lx, ly, lz, nx, ny, nz}")
+    what = "box"
+    lx, ly, lz = _length(what, "lx", lx), _length(what, "ly", ly), _length(what, "lz", lz)
+    nx, ny, nz = _count(what, "nx", nx), _count(what, "ny", ny), _count(what, "nz", nz)
+    n_cells = nx * ny * nz * (6 if cell == "tetra" else 1)
+    check_mesh_size(n_cells, (nx + 1) * (ny + 1) * (nz + 1), f"box with nx = {nx}, ny = {ny}, nz = {nz} ({cell})")
+    return _generate(what, lambda: _box(lx, ly, lz, nx, ny, nz, cell))
+
+
+def _box(lx: float, ly: float, lz: float, nx: int, ny: int, nz: int, cell: str) -> Mesh:
     xs = [np.linspace(0, length, n + 1) for length, n in ((lx, nx), (ly, ny), (lz, nz))]
     z, y, x = np.meshgrid(xs[2], xs[1], xs[0], indexing="ij")
     pts = np.stack([x.ravel(), y.ravel(), z.ravel()], axis=1)
