@@ -22,10 +22,11 @@ e13, e12`` (tensor components) — a shear component may instead be given as eng
 The component set fixes the kinematics: ``{11}`` uniaxial, ``{11, 22, 12}`` plane strain, all six 3D.
 Values are converted to Mandel vectors (:mod:`fem.mandel`).
 
-Units. A stress column may carry a unit suffix ``_Pa``, ``_kPa``, ``_MPa`` or ``_GPa``
-(``nominal_stress_MPa``); the ``stress_unit=`` option says the same for unsuffixed columns. Both given
-and different -> DataError. Neither -> Pa (``provenance["unit_source"] == "default"``). Everything
-returned is in Pa.
+Units. A stress column carries its unit: a suffix ``_Pa``, ``_kPa``, ``_MPa`` or ``_GPa``
+(``nominal_stress_MPa``), or, for unsuffixed columns, the ``stress_unit=`` option (``lipmat fit
+--stress-unit``). Both given and different -> DataError. Neither -> DataError: a stress in MPa read as
+Pa is off by 1e6 and nothing downstream could tell, so no unit is ever assumed. Strains carry no unit
+(``strain_percent`` is the one scaled column). Everything returned is in Pa.
 
 Load case of a curve (``UniaxialCurve.load_case``), first that applies:
 
@@ -40,9 +41,13 @@ A load case that contradicts the columns (``simple_shear`` with ``stretch`` colu
 DataError. ``provenance["load_case_source"]`` says which rule applied.
 
 File format: comma separated (``;`` or tab also recognised from the header line), one header line,
-UTF-8 (a BOM is accepted), blank lines and lines starting with ``#`` ignored. Rows are sorted by strain;
-exact duplicate rows are dropped (counted in provenance). Every problem raises
-:class:`~lipmat.errors.DataError` naming the file, the line and the column.
+UTF-8 text (a BOM is accepted; a NUL byte means a binary file and is refused), blank lines and lines
+starting with ``#`` ignored. Cells are plain decimal numbers (``1.5``, ``-2e-3``): ``nan``, ``inf``,
+``1_0`` (which Python's ``float`` reads as 10), hexadecimal and empty cells are refused. A curve is
+one loading branch: its strain column must be monotone in file order (increasing or decreasing; a
+loading-unloading cycle must be split into two files). Rows are then sorted by strain; exact duplicate
+rows are dropped (counted in provenance), the same strain with two stresses is refused. Every problem
+raises :class:`~lipmat.errors.DataError` naming the file, the line and the column.
 """
 from __future__ import annotations
 
@@ -80,6 +85,8 @@ _COMPONENTS = ("11", "22", "33", "23", "13", "12")
 _KIN_COMPONENTS = {"uniaxial": ("11",), "plane_strain": ("11", "22", "12"), "3d": _COMPONENTS}
 _TENSOR_RE = re.compile(r"^([egs])(11|22|33|23|13|12)$")
 _UNIT_RE = re.compile(r"^(?P<base>.+?)_(?P<unit>[A-Za-z/%0-9]+)$")
+#: A cell that is a plain decimal number (what ``float`` accepts minus nan/inf, underscores, spaces).
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass
@@ -151,10 +158,16 @@ def _where(raw: _Raw, line: int | None = None, col: int | None = None) -> str:
 
 def _read(path) -> _Raw:
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; expected a CSV measurement file")
     if not path.is_file():
         raise FileNotFoundError(f"measurement file not found: {path}")
     blob = path.read_bytes()
     sha = hashlib.sha256(blob).hexdigest()
+    nul = blob.find(b"\x00")
+    if nul >= 0:
+        raise DataError(f"{path}: a binary file (NUL byte at offset {nul}); expected CSV text "
+                        f"with a header line such as 'stretch,nominal_stress_MPa'")
     try:
         text = blob.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -177,8 +190,11 @@ def _read(path) -> _Raw:
         raise DataError(f"{path}: the file is empty; expected a header line such as 'stretch,nominal_stress_MPa'")
     head = lines[header_idx]
     delim = "," if "," in head else ";" if ";" in head else "\t" if "\t" in head else ","
-    reader = csv.reader(io.StringIO("\n".join(lines[header_idx:])), delimiter=delim)
-    header = [c.strip() for c in next(reader)]
+    reader = csv.reader(io.StringIO("\n".join(lines[header_idx:])), delimiter=delim, strict=True)
+    try:
+        header = [c.strip() for c in next(reader)]
+    except csv.Error as exc:
+        raise DataError(f"{path}, line {header_idx + 1}: malformed CSV header ({exc})") from None
     raw = _Raw(path, sha, header, header_idx + 1, [], directives)
     for j, name in enumerate(header):
         if not name:
@@ -186,7 +202,14 @@ def _read(path) -> _Raw:
         if header.index(name) != j:
             raise DataError(f"{_where(raw, header_idx + 1)}: column {name!r} appears twice "
                             f"(columns {header.index(name) + 1} and {j + 1})")
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise DataError(f"{path}, line {header_idx + reader.line_num}: malformed CSV ({exc}); expected "
+                            f"{len(header)} plain cells separated by {delim!r}") from None
         line = header_idx + reader.line_num
         if not cells or all(not c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
             continue
@@ -201,12 +224,16 @@ def _numbers(raw: _Raw, col: int) -> np.ndarray:
     out = np.empty(len(raw.rows))
     for k, (line, cells) in enumerate(raw.rows):
         cell = cells[col]
-        try:
-            v = float(cell)
-        except ValueError:
-            raise DataError(f"{_where(raw, line, col)}: expected a number, received {cell!r}") from None
+        if not _NUMBER_RE.match(cell):
+            low = cell.strip().lower().lstrip("+-")
+            if low in ("nan", "inf", "infinity"):
+                raise DataError(f"{_where(raw, line, col)}: expected a finite number, received {cell!r}")
+            what = "an empty cell" if not cell else repr(cell)
+            raise DataError(f"{_where(raw, line, col)}: expected a number (plain decimal such as 1.5 or 2e-3), "
+                            f"received {what}")
+        v = float(cell)
         if not math.isfinite(v):
-            raise DataError(f"{_where(raw, line, col)}: expected a finite number, received {cell!r}")
+            raise DataError(f"{_where(raw, line, col)}: expected a finite number, received {cell!r} (overflows)")
         out[k] = v
     return out
 
@@ -242,12 +269,17 @@ def _unit_of(raw: _Raw, col: int, suffix: str | None, option: str | None) -> tup
         return unit, "column"
     if option is not None:
         return option, "option"
-    return "Pa", "default"
+    name = raw.header[col]
+    raise DataError(f"{_where(raw, raw.header_line, col)}: the stress column has no unit; expected a suffix, "
+                    f"e.g. {name}_MPa ({', '.join(name + '_' + u for u in UNITS)}), or the stress_unit option "
+                    f"(lipmat fit --stress-unit MPa)")
 
 
 def _unknown(raw: _Raw, col: int, known) -> DataError:
     name = raw.header[col]
-    close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.5)
+    m = _UNIT_RE.match(name)
+    probe = m.group("base").lower() if m and m.group("unit").lower() in {u.lower() for u in UNITS} else name.lower()
+    close = difflib.get_close_matches(probe, list(known), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return DataError(f"{_where(raw, raw.header_line, col)}: unknown column {name!r}{hint} "
                      f"(expected one of {sorted(set(known))}, stress columns may end in _Pa/_kPa/_MPa/_GPa)")
@@ -270,6 +302,29 @@ def _dedupe_sort(raw: _Raw, x: np.ndarray, y: np.ndarray, xcols, ycols) -> tuple
         keep.append(k)
     keep = np.asarray(keep, dtype=int)
     return x[keep], y[keep], len(x) - len(keep)
+
+
+def _check_scaled(raw: _Raw, values: np.ndarray, col: int, unit: str) -> None:
+    """DataError if converting to Pa overflowed (a cell such as 1e305 in a _GPa column)."""
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        line, cells = raw.rows[int(bad[0])]
+        raise DataError(f"{_where(raw, line, col)}: {cells[col]!r} {unit} overflows when converted to Pa; "
+                        f"expected a stress below 1.8e308 Pa")
+
+
+def _check_monotone(raw: _Raw, x: np.ndarray, col: int) -> None:
+    """DataError unless a curve's strain, in file order, only rises or only falls (one loading branch)."""
+    d = np.diff(x)
+    up, down = np.flatnonzero(d > 0), np.flatnonzero(d < 0)
+    if up.size and down.size:
+        first = min(int(up[0]), int(down[0]))
+        turn = int(down[0]) if first == int(up[0]) else int(up[0])
+        trend = "increases" if first == int(up[0]) else "decreases"
+        line_turn = raw.rows[turn + 1][0]
+        raise DataError(f"{_where(raw, line_turn, col)}: the strain {trend} up to line {raw.rows[turn][0]} and "
+                        f"turns back at line {line_turn} ({raw.rows[turn][1][col]!r} -> {raw.rows[turn + 1][1][col]!r}); "
+                        f"expected one monotone loading branch per file (split loading and unloading into two files)")
 
 
 def _check_count(raw: _Raw, n: int) -> None:
@@ -352,7 +407,8 @@ def load_uniaxial(path, *, stress_unit: str | None = None, load_case: str | None
     case, case_source = _resolve_load_case(raw, load_case, kind, _split_unit(raw.header[tc])[0])
     unit, unit_source = _unit_of(raw, tc, suffix, option)
     x = _numbers(raw, sc)
-    y = _numbers(raw, tc) * UNITS[unit]
+    with np.errstate(over="ignore"):
+        y = _numbers(raw, tc) * UNITS[unit]
     if kind == "stretch":
         for k, v in enumerate(x):
             if v <= 0:
@@ -365,6 +421,8 @@ def load_uniaxial(path, *, stress_unit: str | None = None, load_case: str | None
             if v <= -1.0:
                 raise DataError(f"{_where(raw, raw.rows[k][0], sc)}: expected an engineering strain > -1 "
                                 f"(stretch > 0), received {raw.rows[k][1][sc]!r}")
+    _check_scaled(raw, y, tc, unit)
+    _check_monotone(raw, x, sc)
     x, y, dropped = _dedupe_sort(raw, x, y, [raw.header[sc]], [raw.header[tc]])
     _check_count(raw, len(x))
     if dropped:
@@ -424,7 +482,9 @@ def load_table(path, *, stress_unit: str | None = None) -> TensorTable:
         i, k = idx[c[0]], idx[c[1]]
         col, eng = strain_cols[c]
         e = _numbers(raw, col) * (0.5 if eng else 1.0)
-        s = _numbers(raw, stress_cols[c][0]) * UNITS[units[c][0]]
+        with np.errstate(over="ignore"):
+            s = _numbers(raw, stress_cols[c][0]) * UNITS[units[c][0]]
+        _check_scaled(raw, s, stress_cols[c][0], units[c][0])
         eps[:, i, k] = eps[:, k, i] = e
         sig[:, i, k] = sig[:, k, i] = s
     e_m = mandel.from_tensor(torch.from_numpy(eps), kin).numpy()

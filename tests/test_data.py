@@ -46,20 +46,22 @@ def test_units_give_the_same_si_values(tmp_path):
         c = load_uniaxial(write(tmp_path, text, "b.csv"), stress_unit=opt)
         np.testing.assert_allclose(c.stress, ref.stress, rtol=1e-14)
         assert c.provenance["unit_source"] == ("option" if "_" not in text.split(",")[1][:12] else "column")
-    c = load_uniaxial(write(tmp_path, "strain,stress\n0.1,1\n0.5,3\n1,5\n"))
-    assert c.provenance["unit"] == "Pa" and c.provenance["unit_source"] == "default"
+    # no unit anywhere: refused (a stress in MPa read as Pa would be off by 1e6, silently)
+    with pytest.raises(DataError, match=r"column 2 \('stress'\): the stress column has no unit; expected a suffix"):
+        load_uniaxial(write(tmp_path, "strain,stress\n0.1,1\n0.5,3\n1,5\n"))
 
 
 def test_stretch_and_percent_strain_become_engineering_strain(tmp_path):
-    a = load_uniaxial(write(tmp_path, "stretch,nominal_stress\n1.1,1\n1.5,3\n2.0,5\n", "a.csv"))
-    b = load_uniaxial(write(tmp_path, "strain_percent,stress\n10,1\n50,3\n100,5\n", "b.csv"))
+    a = load_uniaxial(write(tmp_path, "stretch,nominal_stress_Pa\n1.1,1\n1.5,3\n2.0,5\n", "a.csv"))
+    b = load_uniaxial(write(tmp_path, "strain_percent,stress_Pa\n10,1\n50,3\n100,5\n", "b.csv"))
     np.testing.assert_allclose(a.strain, [0.1, 0.5, 1.0], rtol=1e-14)
     np.testing.assert_allclose(b.strain, a.strain, rtol=1e-14)
     np.testing.assert_allclose(a.stretch, [1.1, 1.5, 2.0], rtol=1e-15)
 
 
 def test_sorting_duplicates_comments_blank_lines_bom_semicolon(tmp_path):
-    text = "\ufeff# a comment\n# load_case: equibiaxial\nstretch;nominal_stress_kPa\n2.0;5\n\n1.1;1\n1.5;3\n1.1;1\n"
+    # a decreasing curve (recorded from the largest stretch down) with a repeated last row
+    text = "\ufeff# a comment\n# load_case: equibiaxial\nstretch;nominal_stress_kPa\n2.0;5\n\n1.5;3\n1.1;1\n1.1;1\n"
     c = load_uniaxial(write(tmp_path, text))
     np.testing.assert_allclose(c.strain, [0.1, 0.5, 1.0])
     np.testing.assert_allclose(c.stress, [1e3, 3e3, 5e3])
@@ -103,19 +105,28 @@ BAD = {
     "two strains": ("stretch,strain,stress\n1,0,1\n2,1,2\n3,2,3\n", None,
                     r"line 1, column 2 \('strain'\): a second strain column"),
     "non-numeric": ("stretch,nominal_stress_MPa\n1.1,0.1\n1.2,abc\n1.3,0.3\n", None,
-                    r"line 3, column 2 \('nominal_stress_MPa'\): expected a number, received 'abc'"),
+                    r"line 3, column 2 \('nominal_stress_MPa'\): expected a number .*, received 'abc'"),
     "empty cell": ("stretch,nominal_stress_MPa\n1.1,0.1\n,0.2\n1.3,0.3\n", None,
-                   r"line 3, column 1 \('stretch'\): expected a number, received ''"),
+                   r"line 3, column 1 \('stretch'\): expected a number .*, received an empty cell"),
+    "underscore": ("stretch,nominal_stress_MPa\n1.1,0.1\n1.2,1_0\n1.3,0.3\n", None,
+                   r"line 3, column 2 \('nominal_stress_MPa'\): expected a number .*, received '1_0'"),
+    "no unit": ("stretch,nominal_stress\n1.1,1\n1.2,2\n1.3,3\n", None,
+                r"line 1, column 2 \('nominal_stress'\): the stress column has no unit"),
+    "load and unload": ("stretch,nominal_stress_MPa\n1.1,0.1\n1.5,0.3\n1.3,0.2\n", None,
+                        r"line 4, column 1 \('stretch'\): the strain increases up to line 3 and turns back"),
+    "binary": ("stretch,nominal_stress_MPa\n1.1,0.1\x00\n", None, r"a binary file \(NUL byte at offset 34\)"),
+    "overflow": ("stretch,nominal_stress_GPa\n1.1,0.1\n1.2,1e300\n1.3,0.3\n", None,
+                 r"line 3, column 2 \('nominal_stress_GPa'\): '1e300' GPa overflows"),
     "nan": ("stretch,nominal_stress_MPa\n1.1,0.1\n1.2,nan\n1.3,0.3\n", None,
             r"line 3, column 2 \('nominal_stress_MPa'\): expected a finite number, received 'nan'"),
     "inf": ("stretch,nominal_stress_MPa\n1.1,0.1\n1.2,0.2\ninf,0.3\n", None,
             r"line 4, column 1 \('stretch'\): expected a finite number, received 'inf'"),
     "stretch zero": ("stretch,nominal_stress_MPa\n1.1,0.1\n0,0.2\n1.3,0.3\n", None,
                      r"line 3, column 1 \('stretch'\): expected a stretch > 0, received '0'"),
-    "strain <= -1": ("strain,stress\n0.1,1\n-1.5,2\n0.3,3\n", None,
+    "strain <= -1": ("strain,stress_Pa\n-0.5,1\n-1.5,2\n-1.7,3\n", None,
                      r"line 3, column 1 \('strain'\): expected an engineering strain > -1"),
-    "conflicting duplicate": ("stretch,nominal_stress_MPa\n1.1,0.1\n1.2,0.2\n1.1,0.3\n1.4,0.4\n", None,
-                              r"lines 2 and 4, columns \['stretch'\]: the same strain appears twice"),
+    "conflicting duplicate": ("stretch,nominal_stress_MPa\n1.1,0.1\n1.2,0.2\n1.2,0.3\n1.4,0.4\n", None,
+                              r"lines 3 and 4, columns \['stretch'\]: the same strain appears twice"),
     "ragged": ("stretch,nominal_stress_MPa\n1.1,0.1\n1.2,0.2,7\n1.3,0.3\n", None,
                r"line 3: expected 2 cells .* received 3"),
     "short row": ("stretch,nominal_stress_MPa\n1.1,0.1\n1.2\n1.3,0.3\n", None, r"line 3: expected 2 cells"),
@@ -124,7 +135,7 @@ BAD = {
     "unit option": (GOOD.replace("_MPa", ""), "Mpascal", r"stress_unit must be one of .* received 'Mpascal'"),
     "unit conflict": (GOOD, "kPa", r"line 1, column 2 \('nominal_stress_MPa'\): the column says MPa but "
                                    r"stress_unit='kPa'"),
-    "shear mix": ("shear_strain,nominal_stress\n0.1,1\n0.2,2\n0.3,3\n", None, r"shear_strain goes with shear_stress"),
+    "shear mix": ("shear_strain,nominal_stress_Pa\n0.1,1\n0.2,2\n0.3,3\n", None, r"shear_strain goes with shear_stress"),
     "table to curve": ("e11,s11\n0.1,1\n0.2,2\n0.3,3\n", None, r"this is a tensor table"),
 }
 
@@ -190,22 +201,22 @@ def test_3d_and_1d_tables(tmp_path, rng):
 
 
 BAD_TABLES = {
-    "missing stress": ("e11,e22,e12,s11,s22\n" + "1,2,3,4,5\n" * 3, r"line 1: plane_strain table .* missing "
+    "missing stress": ("e11,e22,e12,s11_Pa,s22_Pa\n" + "1,2,3,4,5\n" * 3, r"line 1: plane_strain table .* missing "
                                                                       r"columns \['s12'\]"),
-    "missing 3d": ("e11,e22,e33,s11,s22,s33\n" + "1,2,3,4,5,6\n" * 3, r"3d table .* missing columns "
+    "missing 3d": ("e11,e22,e33,s11_Pa,s22_Pa,s33_Pa\n" + "1,2,3,4,5,6\n" * 3, r"3d table .* missing columns "
                                                                       r"\['e23', 'e13', 'e12', 's23'"),
-    "unknown": ("e11,e22,e12,s11,s22,s21\n" + "1,2,3,4,5,6\n" * 3,
-                r"line 1, column 6 \('s21'\): unknown column 's21'; did you mean"),
-    "g on diagonal": ("g11,s11\n1,2\n2,3\n3,4\n", r"column 1 \('g11'\): unknown column"),
-    "twice": ("e12,g12,e11,e22,s11,s22,s12\n" + "1,2,3,4,5,6,7\n" * 3, r"column 2 \('g12'\): component 12 given twice"),
+    "unknown": ("e11,e22,e12,s11_Pa,s22_Pa,s21_Pa\n" + "1,2,3,4,5,6\n" * 3,
+                r"line 1, column 6 \('s21_Pa'\): unknown column 's21_Pa'; did you mean 's23'\?"),
+    "g on diagonal": ("g11,s11_Pa\n1,2\n2,3\n3,4\n", r"column 1 \('g11'\): unknown column"),
+    "twice": ("e12,g12,e11,e22,s11_Pa,s22_Pa,s12_Pa\n" + "1,2,3,4,5,6,7\n" * 3, r"column 2 \('g12'\): component 12 given twice"),
     "mixed units": ("e11,e22,e12,s11_MPa,s22_MPa,s12\n" + "1,2,3,4,5,6\n" * 3,
-                    r"do not; give every stress column a suffix"),
+                    r"column 6 \('s12'\): the stress column has no unit"),
     "bad unit": ("e11,s11_bar\n1,2\n2,3\n3,4\n", r"column 2 \('s11_bar'\): cannot read the unit 'bar'"),
-    "strain unit": ("e11_MPa,s11\n1,2\n2,3\n3,4\n", r"column 1 \('e11_MPa'\): unknown column"),
-    "non-numeric": ("e11,s11\n1,2\n2,x\n3,4\n", r"line 3, column 2 \('s11'\): expected a number"),
-    "nan": ("e11,s11\n1,2\nnan,3\n3,4\n", r"line 3, column 1 \('e11'\): expected a finite number"),
-    "conflict": ("e11,s11\n1,2\n2,3\n1,4\n", r"lines 2 and 4, columns \['e11'\]: the same strain appears twice"),
-    "too few": ("e11,s11\n1,2\n2,3\n2,3\n", r"at least 3 distinct data points, received 2"),
+    "strain unit": ("e11_MPa,s11_Pa\n1,2\n2,3\n3,4\n", r"column 1 \('e11_MPa'\): unknown column"),
+    "non-numeric": ("e11,s11_Pa\n1,2\n2,x\n3,4\n", r"line 3, column 2 \('s11_Pa'\): expected a number"),
+    "nan": ("e11,s11_Pa\n1,2\nnan,3\n3,4\n", r"line 3, column 1 \('e11'\): expected a finite number"),
+    "conflict": ("e11,s11_Pa\n1,2\n2,3\n1,4\n", r"lines 2 and 4, columns \['e11'\]: the same strain appears twice"),
+    "too few": ("e11,s11_Pa\n1,2\n2,3\n2,3\n", r"at least 3 distinct data points, received 2"),
 }
 
 
