@@ -12,7 +12,8 @@ A model file is ``torch.save`` of one plain dict (tensors, str, int, float, bool
 :func:`load` reads it with ``torch.load(weights_only=True)`` (no code from the file runs), rebuilds the
 model from its registry name and config, recomputes the certificate and refuses a file whose stored
 certificate differs (relative 1e-9): weights edited after certification, or a certificate edited by
-hand, are both caught. Writes are atomic: a temporary file in the same folder, then ``os.replace``.
+hand, are both caught. Non-finite weights (NaN, inf) and a non-finite certificate are refused on load
+and on save: a NaN compares unequal to everything, so it would otherwise slip past both checks. Writes are atomic: a temporary file in the same folder, then ``os.replace``.
 """
 from __future__ import annotations
 
@@ -94,6 +95,7 @@ def save(model: nn.Module, path, *, report=None, provenance=None) -> Path:
     metrics = report.to_dict() if hasattr(report, "to_dict") else dict(report or {})
     if provenance is None:
         provenance = metrics.get("provenance", [])
+    _check_finite_weights(path, model.state_dict(), "save")
     was_training = model.training
     model.eval()
     try:
@@ -107,6 +109,9 @@ def save(model: nn.Module, path, *, report=None, provenance=None) -> Path:
         }
     finally:
         model.train(was_training)
+    if not _finite_certificate(payload["certificate"]):
+        raise ModelFileError(f"save {path}: the model's stiffness certificate is not finite "
+                             f"({payload['certificate']['value']!r}); refusing to write it")
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"save: folder {directory} does not exist (writing {path})")
@@ -141,8 +146,11 @@ def load_file(path) -> ModelFile:
         name, config = info["name"], info["config"]
     except (KeyError, TypeError) as exc:
         raise ModelFileError(f"{path}: model file is missing the entry {exc}") from exc
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         raise ModelFileError(f"{path}: unknown model {name!r}; expected one of {sorted(MODELS)}")
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{path}: state_dict must be a dict of tensors, received {type(state).__name__}")
+    _check_finite_weights(path, state, "load")
     try:
         model = MODELS[name].from_config(config)
         if isinstance(model, nn.Module):
@@ -150,11 +158,40 @@ def load_file(path) -> ModelFile:
             model.eval()
     except Exception as exc:
         raise ModelFileError(f"{path}: cannot rebuild model {name!r} from the file: {exc}") from exc
-    recomputed = certificate_of(model)
+    try:
+        recomputed = certificate_of(model)
+    except Exception as exc:
+        raise ModelFileError(f"{path}: cannot recompute the certificate of model {name!r}: {exc}") from exc
+    if not _finite_certificate(recomputed):
+        raise ModelFileError(f"{path}: the certificate recomputed from the weights is not finite "
+                             f"({recomputed['value']!r}); refusing a damaged model file")
     _check_certificate(path, stored, recomputed)
     return ModelFile(model=model, name=name, certificate=recomputed, provenance=payload.get("provenance", []),
                      metrics=payload.get("metrics", {}), lipmat_version=str(payload.get("lipmat_version")),
                      path=str(path))
+
+
+def _check_finite_weights(path, state: dict, what: str) -> None:
+    """ModelFileError naming the first tensor with NaN/inf entries (or a non-tensor entry)."""
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            raise ModelFileError(f"{what} {path}: state_dict entry {key!r} must be a tensor, "
+                                 f"received {type(value).__name__}")
+        if value.is_floating_point() or value.is_complex():
+            bad = int((~torch.isfinite(value)).sum())
+            if bad:
+                raise ModelFileError(f"{what} {path}: weight {key!r} has {bad} non-finite entr"
+                                     f"{'y' if bad == 1 else 'ies'} (NaN or inf) of {value.numel()}; "
+                                     f"expected finite weights")
+
+
+def _finite_certificate(cert: dict) -> bool:
+    if cert.get("kind") == "none":
+        return True
+    try:
+        return bool(np.all(np.isfinite(np.asarray(cert.get("value"), dtype=np.float64))))
+    except (TypeError, ValueError):
+        return False
 
 
 def _check_certificate(path, stored, recomputed) -> None:

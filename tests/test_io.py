@@ -1,4 +1,7 @@
 """Model files: round trip, re-certification on load, tampered / corrupt / foreign / missing files."""
+import math
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -9,10 +12,13 @@ from lipmat.io import load, load_file, save
 from lipmat.models import IsotropicPotential, LipschitzMLP, UniaxialTangent
 
 
+TRELOAR = Path(__file__).resolve().parents[1] / "data" / "treloar_uniaxial.csv"
+
+
 @pytest.fixture(scope="module")
 def fitted():
     torch.manual_seed(0)
-    return fit("uniaxial", "data/treloar_uniaxial.csv", epochs=100, lbfgs_steps=10)
+    return fit("uniaxial", TRELOAR, epochs=100, lbfgs_steps=10)
 
 
 def test_round_trip_keeps_function_certificate_and_provenance(fitted, tmp_path):
@@ -75,4 +81,31 @@ def test_unknown_model_name_is_refused(fitted, tmp_path):
     payload["model"]["name"] = "quantum"
     torch.save(payload, path)
     with pytest.raises(ModelFileError, match="unknown model 'quantum'"):
+        load(path)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_non_finite_weights_are_refused_on_load_and_save(fitted, tmp_path, value):
+    """A NaN compares unequal to everything: without its own check it would pass the certificate test."""
+    path = save(fitted.model, tmp_path / "m.pt")
+    payload = torch.load(path, weights_only=True)
+    key = "response.logits"
+    payload["state_dict"][key][0] = value
+    torch.save(payload, path)
+    with pytest.raises(ModelFileError, match=rf"weight '{key}' has 1 non-finite entry"):
+        load(path)
+    bad = UniaxialTangent.from_config(fitted.model.config())
+    bad.load_state_dict(payload["state_dict"])
+    with pytest.raises(ModelFileError, match="non-finite"):
+        save(bad, tmp_path / "bad.pt")
+    assert not (tmp_path / "bad.pt").exists()
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_non_finite_stored_certificate_is_refused(fitted, tmp_path, value):
+    path = save(fitted.model, tmp_path / "m.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["certificate"]["value"] = value
+    torch.save(payload, path)
+    with pytest.raises(ModelFileError, match="does not match"):
         load(path)
