@@ -1,0 +1,99 @@
+"""TOML input decks: a whole explicit simulation in one file.
+
+``load_deck(path, material_loader=None) -> Deck`` reads and checks a deck and builds the
+:class:`fem.problem.Problem` and the solve settings; :func:`run_deck` runs it and writes the outputs.
+Everything is checked before anything runs: unknown keys (at any level) are errors that name the
+table and suggest the nearest valid key; wrong types, missing keys, unknown set names, selectors that
+select nothing, missing files and a material whose kinematics does not match the mesh each raise a
+:class:`~fem.errors.DeckError` that says where (file and table) and what was expected. Relative paths
+in the deck are relative to the deck's folder. Selectors are turned into node ids once, at load, with
+the deck's tolerance; the run uses exactly those nodes.
+
+Layout: :mod:`fem.deck.table` (typed TOML access, located errors, "did you mean"),
+:mod:`fem.deck.reader` (the tables -> :class:`Deck`; :data:`MATERIALS`), :mod:`fem.deck.conditions`
+(selections, boundary conditions, loads, amplitudes, initial fields), :mod:`fem.deck.settings`
+(:class:`Deck`, :class:`OutputSettings`), :mod:`fem.deck.run` (:func:`run_deck`).
+
+Schema (``*`` = required; units SI)::
+
+    title = "text"                              # optional
+
+    [mesh]                                      # exactly one of file / generator
+    file = "part.msh"                           # anything meshio reads; Gmsh physical groups -> sets
+    generator = "bar" | "rectangle" | "box"
+    lx, ly, lz = 1.0                            # generator sizes (m): bar lx; rectangle lx ly; box lx ly lz
+    nx, ny, nz = 10                             # elements per direction (same pattern)
+    cell = "triangle" | "quad" | "tetra" | "hexahedron"   # rectangle (triangle) / box (hexahedron)
+    thickness = 1.0                             # 2D only (m)
+    area = 1.0                                  # 1D only (m²)
+    tol = 1e-9                                  # selector tolerance × mesh size (default 1e-9)
+    [mesh.sets]                                 # extra named node/facet sets from selectors
+    clamp = "x == 0 and y < 0.1"
+
+    [material]                                  # exactly one of type / model
+    type = "linear_elastic"                     # E*, nu (default 0), kinematics (default: the mesh's)
+    type = "nonlinear_bar"                      # E1*, E2*, eps0* (1D)
+    model = "rubber.pt"                         # a model file, loaded by the material_loader (lipmat)
+    density = 1000.0                            # * kg/m³
+
+    [[bc]]                                      # any number
+    type = "fixed" | "displacement" | "velocity"    # default "fixed"
+    where = "left"                              # * set name or selector "x == 0", "x == 0 and y < 1"
+    tol = 1e-9                                  # this selector's tolerance (× mesh size)
+    components = ["x", "y"]                     # fixed: which (default all); value = 0.0 (m)
+    component = "x"                             # displacement / velocity: one component
+    value = 1.0                                 # displacement (m) / velocity (m/s), × amplitude(t)
+    amplitude = <amplitude>                     # default 1
+
+    [[load]]
+    type = "nodal" | "traction" | "body"        # *
+    where = "right"                             # * nodal / traction
+    force = [0.0, -10.0]                        # nodal: N per node
+    traction = [0.0, -1e5]                      # traction: Pa (× thickness in 2D, × area in 1D)
+    acceleration = [0.0, -9.81]                 # body: m/s² (per unit mass)
+    amplitude = <amplitude>
+
+    [initial]                                   # per component: number or expression in x, y, z
+    displacement = [0.0, "1e-3 * sin(pi * x)"]
+    velocity = ["10 * (x < 0.1)", 0.0]          # a bare number is allowed on a 1D mesh
+
+    [time]
+    end = 1e-3                                  # * s
+    dt = "certified"                            # * s, or "certified" (the proven stable step)
+    damping = 0.0                               # mass-proportional alpha (1/s)
+    allow_unsafe_dt = false                     # run a dt above the certified step (with a warning)
+
+    [solver]
+    energy_tol = 0.5                            # stop when the energy balance error exceeds it; false: never
+    device = "cpu"                              # torch device
+    dtype = "float64"                           # or "float32"
+    threads = 1                                 # torch CPU threads (default: automatic)
+    monitor_every = 500                         # measure the critical step (an estimate) every N steps;
+                                                # energy.csv gains dt_critical_s and dt_margin columns
+
+    [output]
+    dir = "bar_out"                             # default "<deck stem>_out" beside the deck
+    format = "vtu" | "xdmf"                     # vtu: .vtu files + .pvd index
+    compression = "zlib"                        # vtu data: "zlib" | "lzma" | "none" (3x faster to write)
+    prefix = "fields"
+    fields = true                               # false: no field files
+    every = 10                                  # steps between frames (default: about 100 frames)
+    energy_every = 1                            # steps between energy rows (default: about 1000 rows)
+    energy_csv = "energy.csv"                   # relative to dir; false: none
+    probes_csv = "probes.csv"
+    plot = "energy.png"
+    probe_every = 1
+    [output.probes]                             # name = set or selector; mean displacement recorded
+    tip = "right"
+
+    <amplitude> = 2.0                                          # constant
+                | { type = "ramp", t1 = 1e-4, t0 = 0.0 }       # 0 -> 1 over [t0, t1]
+                | { type = "step", t0 = 0.0, t1 = 1e-4 }       # 1 on [t0, t1) (t1 optional)
+                | { type = "table", points = [[0, 0], [1e-4, 1], [2e-4, 0]] }
+                | { type = "sine", frequency = 1e3, phase = 0.0 }
+"""
+from fem.deck.reader import GENERATORS, MATERIALS, load_deck, parse_deck
+from fem.deck.run import DeckRun, run_deck
+from fem.deck.settings import Deck, OutputSettings
+
+__all__ = ["Deck", "OutputSettings", "DeckRun", "load_deck", "parse_deck", "run_deck", "MATERIALS", "GENERATORS"]

@@ -1,0 +1,259 @@
+"""Reading a deck: TOML text -> checked :class:`~fem.deck.Deck` (one method per table).
+
+:func:`parse_deck` / :func:`load_deck` are the entry points. The typed access and the located
+errors are :class:`fem.deck.table.Table`'s; the rules of conditions, loads and initial fields are in
+:mod:`fem.deck.conditions`; here are the mesh, material, time, solver and output tables.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from fem import mandel
+from fem.deck.conditions import read_bc, read_initial, read_load, select
+from fem.deck.settings import Deck, OutputSettings
+from fem.deck.table import REQUIRED, Table
+from fem.errors import DeckError, FemError
+from fem.material import LinearElastic, NonlinearBar, check_material
+from fem.mesh import Mesh, bar, box, rectangle
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["parse_deck", "load_deck", "MATERIALS", "GENERATORS"]
+
+log = logging.getLogger(__name__)
+
+_KINEMATICS_OF_DIM = {d: k for k, d in mandel.DIM.items()}
+
+#: inline classical materials: type -> (class, {parameter: default or REQUIRED})
+MATERIALS: dict[str, tuple[type, dict[str, Any]]] = {
+    "linear_elastic": (LinearElastic, {"E": REQUIRED, "nu": 0.0}),
+    "nonlinear_bar": (NonlinearBar, {"E1": REQUIRED, "E2": REQUIRED, "eps0": REQUIRED}),
+}
+#: mesh generators: name -> their keys in [mesh]
+GENERATORS = {"bar": ("lx", "nx"), "rectangle": ("lx", "ly", "nx", "ny", "cell"),
+              "box": ("lx", "ly", "lz", "nx", "ny", "nz", "cell")}
+_TOP = ("title", "mesh", "material", "bc", "load", "initial", "time", "solver", "output")
+DEFAULT_TOL = 1e-9
+
+
+class _Reader:
+    """Builds a Deck from the parsed TOML."""
+
+    def __init__(self, data: dict, path: Path, material_loader):
+        self.path, self.name, self.base = path, path.name, path.parent
+        self.data, self.material_loader = data, material_loader
+        self.tol = DEFAULT_TOL
+
+    def read(self) -> Deck:
+        from fem.problem import Problem
+
+        top = Table(self.data, "[top level]", self.name)
+        top.check(_TOP)
+        title = top.string("title", self.path.stem)
+        for key in ("mesh", "material", "time"):
+            if key not in self.data:
+                raise DeckError(f"{self.name}: missing required table [{key}]")
+        mesh, section = self.mesh(top.table("mesh"))
+        material, density, source = self.material(top.table("material"), mesh)
+        bcs = [read_bc(t, mesh, self.tol) for t in top.tables("bc")]
+        loads = [read_load(t, mesh, self.tol) for t in top.tables("load")]
+        u0, v0 = read_initial(top.table("initial"), mesh)
+        t_end, dt, damping, unsafe = self.time(top.table("time"))
+        energy_tol, device, dtype, threads, monitor_every = self.solver(top.table("solver"))
+        output = self.output(top.table("output"), mesh)
+        problem = Problem(mesh, material, density, bcs=tuple(bcs), loads=tuple(loads), u0=u0, v0=v0,
+                          damping=damping, **section)
+        return Deck(self.path, title, problem, t_end, dt, unsafe, energy_tol, output, source,
+                    device, dtype, threads, raw=self.data, monitor_every=monitor_every)
+
+    # -- [mesh] -----------------------------------------------------------------------------------
+    def mesh(self, t: Table):
+        has_file, has_gen = t.has("file"), t.has("generator")
+        common = ("thickness", "area", "tol", "sets")
+        if not (has_file or has_gen):   # a misspelt key first: its suggestion is the better message
+            t.check({"file", "generator", *common, *(k for ks in GENERATORS.values() for k in ks)})
+        if has_file == has_gen:
+            raise t.error("give exactly one of file = \"mesh.msh\" or generator = \"bar\"|\"rectangle\"|\"box\"")
+        if has_file:
+            t.check(("file", *common))
+            path = self.resolve(t, "file")
+            try:
+                mesh = Mesh.read(path)
+            except FemError as exc:
+                raise t.error(str(exc)) from None
+        else:
+            gen = t.string("generator", choices=tuple(GENERATORS))
+            t.check(("generator", *GENERATORS[gen], *common))
+            mesh = self.generate(t, gen)
+        self.tol = t.number("tol", DEFAULT_TOL, positive=True)
+        section = {}
+        if t.has("thickness"):
+            if mesh.dim != 2:
+                raise t.error(f"thickness applies to 2D meshes; this mesh is {mesh.dim}D"
+                              + (" (use area for a bar)" if mesh.dim == 1 else ""))
+            section["thickness"] = t.number("thickness", positive=True)
+        if t.has("area"):
+            if mesh.dim != 1:
+                raise t.error(f"area (cross-section) applies to 1D meshes; this mesh is {mesh.dim}D")
+            section["area"] = t.number("area", positive=True)
+        sets = t.table("sets")
+        if sets is not None:
+            for name, sel in sets.data.items():
+                if not isinstance(sel, str):
+                    raise sets.type_error(name, "a selector string such as \"x == 0\"", sel)
+                ids = select(sets, sel, self.tol, mesh, what=f"set {name!r}")
+                mesh.node_sets[name] = ids
+                mesh.facet_sets[name] = mesh.facets(sel, self.tol)
+        return mesh, section
+
+    def generate(self, t: Table, gen: str) -> Mesh:
+        try:
+            if gen == "bar":
+                return bar(t.number("lx", positive=True), t.integer("nx"))
+            if gen == "rectangle":
+                return rectangle(t.number("lx", positive=True), t.number("ly", positive=True),
+                                 t.integer("nx"), t.integer("ny"),
+                                 cell=t.string("cell", "triangle", choices=("triangle", "quad")))
+            return box(t.number("lx", positive=True), t.number("ly", positive=True), t.number("lz", positive=True),
+                       t.integer("nx"), t.integer("ny"), t.integer("nz"),
+                       cell=t.string("cell", "hexahedron", choices=("hexahedron", "tetra")))
+        except FemError as exc:
+            if isinstance(exc, DeckError):
+                raise
+            raise t.error(str(exc)) from None
+
+    def resolve(self, t: Table, key: str) -> Path:
+        rel = t.string(key)
+        path = (self.base / rel).resolve()
+        if not path.is_file():
+            raise t.error(f"{key} = {rel!r}: file not found (looked for {path})")
+        return path
+
+    # -- [material] -------------------------------------------------------------------------------
+    def material(self, t: Table, mesh: Mesh):
+        kinematics = _KINEMATICS_OF_DIM[mesh.dim]
+        has_type, has_model = t.has("type"), t.has("model")
+        if not (has_type or has_model):
+            t.check({"type", "model", "density", "kinematics", *(k for _, ps in MATERIALS.values() for k in ps)})
+        if has_type == has_model:
+            raise t.error(f"give exactly one of type = {' | '.join(map(repr, MATERIALS))} "
+                          f"or model = \"file.pt\"")
+        density = None
+        if has_model:
+            t.check(("model", "density"))
+            density = t.number("density", positive=True)
+            path = self.resolve(t, "model")
+            if self.material_loader is None:
+                raise t.error(f"model = {t.data['model']!r} needs a material loader: run this deck with "
+                              f"`lipmat run` (fem alone knows only {', '.join(MATERIALS)})")
+            try:
+                material = self.material_loader(str(path))
+            except (ValueError, OSError, KeyError) as exc:
+                raise t.error(f"cannot load model {path}: {exc}") from None
+            source = str(path)
+        else:
+            kind = t.string("type", choices=tuple(MATERIALS))
+            cls, params = MATERIALS[kind]
+            extra = ("kinematics",) if kind == "linear_elastic" else ()
+            t.check(("type", "density", *params, *extra))
+            density = t.number("density", positive=True)
+            kw = {p: t.number(p, d) for p, d in params.items()}
+            if extra:
+                kw["kinematics"] = t.string("kinematics", kinematics, choices=mandel.KINEMATICS)
+            try:
+                material = cls(**kw)
+            except (FemError, ValueError) as exc:
+                raise t.error(str(exc)) from None
+            source = kind
+        try:
+            check_material(material, kinematics)
+        except FemError as exc:
+            raise t.error(f"{exc}; the mesh is {mesh.dim}D ({mesh.cell_type})") from None
+        return material, density, source
+
+    # -- [time], [solver] -------------------------------------------------------------------------
+    def time(self, t: Table):
+        t.check(("end", "dt", "damping", "allow_unsafe_dt"))
+        end = t.number("end", positive=True)
+        dt = t.get("dt", REQUIRED)
+        if isinstance(dt, str):
+            if dt != "certified":
+                raise t.error(f"dt must be a number (s) or \"certified\", got {dt!r}")
+        else:
+            dt = t.number("dt", positive=True)
+        return end, dt, t.number("damping", 0.0, nonnegative=True), t.boolean("allow_unsafe_dt", False)
+
+    def solver(self, t: Table | None):
+        if t is None:
+            return 0.5, "cpu", "float64", None, None
+        t.check(("energy_tol", "device", "dtype", "threads", "monitor_every"))
+        tol = t.data.get("energy_tol", 0.5)
+        tol = None if tol is False else t.number("energy_tol", 0.5, positive=True)
+        threads = t.integer("threads", None) if t.has("threads") else None
+        monitor = t.integer("monitor_every", None) if t.has("monitor_every") else None
+        return (tol, t.string("device", "cpu"), t.string("dtype", "float64", choices=("float64", "float32")),
+                threads, monitor)
+
+    # -- [output] ---------------------------------------------------------------------------------
+    def output(self, t: Table | None, mesh: Mesh) -> OutputSettings:
+        default_dir = self.base / f"{self.path.stem}_out"
+        if t is None:
+            d = default_dir.resolve()
+            return OutputSettings(d, energy_csv=d / "energy.csv", probes_csv=d / "probes.csv", plot=d / "energy.png")
+        t.check(("dir", "format", "prefix", "fields", "every", "energy_every", "energy_csv", "probes_csv",
+                 "plot", "probes", "probe_every", "compression"))
+        d = (self.base / t.string("dir")).resolve() if t.has("dir") else default_dir.resolve()
+        probes, probe_nodes = {}, {}
+        p = t.table("probes")
+        if p is not None:
+            for name, sel in p.data.items():
+                if not isinstance(sel, str):
+                    raise p.type_error(name, "a set name or selector string", sel)
+                probe_nodes[name] = select(p, sel, self.tol, mesh, what=f"probe {name!r}")
+                probes[name] = sel
+        return OutputSettings(
+            d, format=t.string("format", "vtu", choices=("vtu", "xdmf")), prefix=t.string("prefix", "fields"),
+            fields=t.boolean("fields", True), every=t.integer("every", None) if t.has("every") else None,
+            energy_every=t.integer("energy_every", None) if t.has("energy_every") else None,
+            energy_csv=t.path_or_false("energy_csv", "energy.csv", d),
+            probes_csv=t.path_or_false("probes_csv", "probes.csv", d),
+            plot=t.path_or_false("plot", "energy.png", d), probes=probes,
+            probe_every=t.integer("probe_every", 1),
+            compression=_none(t.string("compression", "zlib", choices=("zlib", "lzma", "none"))),
+            probe_nodes=probe_nodes)
+
+
+def _none(v: str) -> str | None:
+    return None if v == "none" else v
+
+
+# ---------------------------------------------------------------------------------------------
+# entry points
+def parse_deck(text: str, *, path="deck.toml", material_loader=None) -> Deck:
+    """Build a :class:`Deck` from TOML ``text``; ``path`` names the deck in messages and is the base of
+    relative paths (its folder)."""
+    path = Path(path).resolve()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DeckError(f"{path.name}: not valid TOML: {exc}") from None
+    return _Reader(data, path, material_loader).read()
+
+
+def load_deck(path, *, material_loader: Callable[[str], Any] | None = None) -> Deck:
+    """Read and check the deck at ``path`` (see :mod:`fem.deck` for the schema).
+
+    material_loader : ``str path -> material`` for ``model = "file.pt"`` (lipmat's CLI supplies
+    ``lipmat.load``); fem itself knows only the inline laws in :data:`MATERIALS`.
+    Raises FileNotFoundError when the deck is missing and DeckError for everything wrong inside it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"deck not found: {path}")
+    return parse_deck(path.read_text(encoding="utf-8"), path=path, material_loader=material_loader)
