@@ -279,6 +279,19 @@ class Assembly:
                            f"{rho.shape} with min {rho.min() if rho.size else 'n/a'}")
         return rho
 
+    def mass_rule(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The mass quadrature in physical space, for L2 norms and consistent body loads.
+
+        Returns (points (n_cells, m, dim) reference coordinates X of the m mass points of each cell,
+        shape (m, nn) N_a there, weights (n_cells, m) ``|J| w`` × thickness/area). Exact for
+        ``∫ N_a N_b dV`` on every cell.
+        """
+        el = self.element
+        _, detj = self._gradients(el.mass_points)
+        n = el.shape(el.mass_points)
+        x = np.einsum("qa,cai->cqi", n, self.mesh.points[self.mesh.cells])
+        return x, n, detj * el.mass_weights[None, :] * self._scale
+
     def cell_consistent_mass(self, density) -> np.ndarray:
         """(n_cells, nn, nn) scalar consistent mass ``∫ ρ N_a N_b dV`` per cell (exact quadrature)."""
         el = self.element

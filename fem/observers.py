@@ -150,7 +150,9 @@ class EnergyRecorder(Observer):
         internal = f.energy(s.u, s.f_int, s.strain)
         if self.account.initial is None and internal is None:
             self.account.internal0 = 0.0
-        row = self.account.row(s.t, s.step, kinetic, None if internal is None else float(internal))
+        dt = self.setup.dt
+        defect = 0.125 * dt * dt * float(torch.dot(self.setup.mass * s.a, s.a))  # scheme energy, fem.discrete_energy
+        row = self.account.row(s.t, s.step, kinetic, None if internal is None else float(internal), defect)
         if self.monitor is not None:
             last = self.monitor.latest
             row["dt_critical"], row["dt_margin"] = last, last / self.setup.dt
@@ -236,12 +238,10 @@ class FrameRecorder(Observer):
         if self.writer is None and not self.keep:
             return
         a = self.setup.assembly
-        with torch.no_grad():
-            eps, sig = self.setup.forces.strain_stress(s.u, s.strain, s.stress)
         point = {"displacement": s.u.reshape(-1, a.dim).cpu().numpy().copy(),
                  "velocity": s.v.reshape(-1, a.dim).cpu().numpy().copy()}
-        cell = {"strain": tensor_components(eps.mean(dim=1), a.kinematics),
-                "stress": tensor_components(sig.mean(dim=1), a.kinematics)}
+        # small strain: strain, stress; finite strain: green_lagrange_strain, cauchy_stress, volume_ratio
+        cell = self.setup.forces.cell_fields(s.u, s.strain, s.stress)
         self.times.append(s.t)
         if self.writer is not None:
             self.writer.write(s.t, point, cell)
@@ -261,7 +261,7 @@ class FrameRecorder(Observer):
         self.fields = {k: list(v) for k, v in d["fields"].items()}
 
 
-_STATE_TENSORS = ("u", "v", "a", "f_int", "f_ext", "reaction", "vh_c")
+_STATE_TENSORS = ("u", "v", "a", "f_int", "f_ext", "reaction", "vh_c", "visc_stress", "secant", "f_visc")
 
 
 def state_payload(s: State) -> dict:
@@ -272,7 +272,7 @@ def state_payload(s: State) -> dict:
 
 def state_from_payload(d: dict, device) -> State:
     """The :class:`State` of a checkpoint entry, its tensors on ``device``."""
-    kw = {k: (None if d[k] is None else d[k].to(device)) for k in _STATE_TENSORS}
+    kw = {k: (None if d.get(k) is None else d[k].to(device)) for k in _STATE_TENSORS}
     return State(d["step"], d["t"], increments=tuple(d["increments"]), **kw)
 
 

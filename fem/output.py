@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 #: Names of the tensor components of a cell array with k = 1, 3 or 6 columns (see the module docstring).
 TENSOR_COMPONENTS = {1: ("XX",), 3: ("XX", "YY", "XY"), 6: ("XX", "YY", "ZZ", "XY", "YZ", "XZ")}
 #: Cell arrays whose columns are tensor components.
-TENSOR_FIELDS = ("strain", "stress")
+TENSOR_FIELDS = ("strain", "stress", "green_lagrange_strain", "cauchy_stress")
 FORMATS = ("vtu", "xdmf")
 _AXES = "xyz"
 

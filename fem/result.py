@@ -14,10 +14,12 @@ __all__ = ["Result"]
 class Result:
     """What a run produced.
 
-    status : ``"completed" | "unstable" | "inverted" | "interrupted"``; message : one readable line.
+    status : ``"completed" | "unstable" | "inverted" | "out_of_domain" | "interrupted"``
+    (``out_of_domain``: a finite-strain law left its certified domain); message : one readable line.
     steps, t : last good step and its time; dt : the step used; wall_time : s.
     times : (n_saves,) times of the saved frames; fields : name -> (n_saves, ...) arrays of the saved
-    fields when kept (``displacement``/``velocity`` (n_points, dim), ``strain``/``stress`` (n_cells, k)).
+    fields when kept (``displacement``/``velocity`` (n_points, dim), ``strain``/``stress`` (n_cells, k);
+    finite strain: ``green_lagrange_strain``/``cauchy_stress`` (n_cells, k), ``volume_ratio`` (n_cells,)).
     energies : name -> (n_rows,) arrays, names ``time, step, kinetic, internal, external, damping,
     balance_error`` (:mod:`fem.energy`). probes : ``{"time": (m,), name: (m, dim)}`` mean displacement of
     each probe's nodes. final : the last good :class:`State`. dt_certified : certified step or None.

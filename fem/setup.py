@@ -6,6 +6,13 @@ here (:meth:`RunSetup.resolve_dt`): ``"certified"`` takes the step of
 global stiffness bound; a float above it is refused unless ``allow_unsafe_dt`` (then a
 :class:`~fem.errors.FemWarning`). The faults (NaN/inf, inverted elements) are described here too,
 with the step, time, element and centroid, and the likely cause when the step is above the proven one.
+
+A finite-strain material (``finite_strain = True``, :mod:`fem.material`) gets a gradient-mode
+assembly (total Lagrangian, :mod:`fem.assembly`) and its certificate ``a_b`` for the mesh's kinematics
+(a scalar bound on ``∂P/∂F``, proven on the law's certified domain). Because that proof holds only
+inside the domain, every check also asks ``material.in_domain(F)`` at every quadrature point and stops
+with status ``"out_of_domain"`` when an element leaves it, and an element with ``det F ≤ 0`` stops the
+run as ``"inverted"`` (checked before the NaN check: a law's ``ln J`` turns inversion into NaN).
 """
 from __future__ import annotations
 
@@ -21,10 +28,12 @@ from fem.assembly import Assembly
 from fem.bc import compile_conditions
 from fem.central_difference import CentralDifference, State
 from fem.errors import FemError, FemWarning
-from fem.faults import describe_cell, inverted_cells, worst_cell
+from fem.faults import describe_cell, inverted_cells, out_of_domain, worst_cell
 from fem.forces import InternalForce
-from fem.material import check_material
+from fem.limits import check_certified_step
+from fem.material import check_material, is_finite_strain
 from fem.solve_options import Compute
+from fem.viscosity import BulkViscosity, ViscousTerm, damped_time_step
 
 __all__ = ["RunSetup", "SMALL_PROBLEM_DOFS", "torch_threads"]
 
@@ -77,13 +86,17 @@ def certified_step(assembly, material, density):
     if not callable(getattr(material, "stiffness_bound", None)):
         return None, f"{name} has no stiffness_bound()"
     try:
-        bound = material.stiffness_bound()
+        # a finite-strain law may return a tighter bound for plane strain (the 3D one is valid too)
+        bound = (material.stiffness_bound(kinematics=assembly.kinematics) if is_finite_strain(material)
+                 else material.stiffness_bound())
     except ValueError as exc:
         return None, f"{name} has no global stiffness bound ({exc})"
     if bound is None:
         return None, f"{name} has no global stiffness bound"
     # damping=0: the centred damping of fem.central_difference does not lower the limit 2/ω_max
-    return certified_time_step(assembly, bound, density, method="element"), None
+    timestep = certified_time_step(assembly, bound, density, method="element")
+    check_certified_step(timestep, material)  # 0 s or NaN (a bound beyond float range) is an error
+    return timestep, None
 
 
 class RunSetup:
@@ -94,10 +107,15 @@ class RunSetup:
     later shortens it so that whole steps end at t_end).
     """
 
-    def __init__(self, problem, dt, *, compute: Compute = Compute(), allow_unsafe_dt: bool = False):
+    def __init__(self, problem, dt, *, compute: Compute = Compute(), allow_unsafe_dt: bool = False,
+                 viscosity: BulkViscosity | None = None):
         p = problem
+        # bulk viscosity (fem.viscosity): on by default; it lowers the certified step by √(1+ξ_b²) − ξ_b
+        self.viscosity = BulkViscosity.coerce(viscosity)
         self.problem = p
-        self.assembly = a = Assembly(p.mesh, dtype=compute.dtype, device=compute.device,
+        finite = is_finite_strain(p.material)
+        self.assembly = a = Assembly(p.mesh, mode="gradient" if finite and p.mesh.dim > 1 else "mandel",
+                                     dtype=compute.dtype, device=compute.device,
                                      thickness=p.thickness, area=p.area)
         check_material(p.material, a.kinematics)
         if not float(p.damping) >= 0.0:
@@ -106,6 +124,8 @@ class RunSetup:
         self.conditions = compile_conditions(p, a, self.mass)
         self.forces = InternalForce(a, p.material, use_linear=compute.use_linear)
         self.timestep, self.no_certificate = certified_step(a, p.material, p.density)
+        if self.timestep is not None:
+            self.timestep = damped_time_step(self.timestep, self.viscosity)
         self.dt_certified = None if self.timestep is None else float(self.timestep.dt)
         self.dt = self.resolve_dt(dt, allow_unsafe_dt)
 
@@ -141,7 +161,12 @@ class RunSetup:
         return bool(cert) and self.dt > cert * (1 + 1e-12)
 
     def stepper(self, dt: float) -> CentralDifference:
-        return CentralDifference(self.forces, self.mass, self.conditions, dt, float(self.problem.damping))
+        viscous = None
+        if self.viscosity.active:
+            # τ = 2/ω_b from the certificate; without one, from the step itself (τ = dt, no proof then)
+            omega = self.timestep.omega_max if self.timestep is not None else 2.0 / dt
+            viscous = ViscousTerm(self.viscosity, omega, dt)
+        return CentralDifference(self.forces, self.mass, self.conditions, dt, float(self.problem.damping), viscous)
 
     def initial_state(self, stepper: CentralDifference) -> State:
         like = self.mass
@@ -163,6 +188,10 @@ class RunSetup:
         finite = all(math.isfinite(x) for x in new.increments)
         if finite and new.step == 0:
             finite = bool(torch.isfinite(new.f_int).all() and torch.isfinite(new.a).all())
+        if self.forces.finite:
+            fault = self.finite_strain_fault(new, good, finite)
+            if fault is not None:
+                return fault
         if not finite:
             cell, why = worst_cell(a, new.u, new.stress)
             return self.fault("unstable", new, good, cell, f"NaN or inf in the solution ({why})")
@@ -172,6 +201,25 @@ class RunSetup:
                 return self.inverted_fault(new, good, new.strain)
         return None
 
+    def finite_strain_fault(self, new: State, good: State, finite: bool = True) -> dict | None:
+        """Finite strain: a fault dict when an element has ``det F ≤ 0`` (inverted) or, in a finite state,
+        has left the material's certified domain (``out_of_domain``); else None."""
+        a = self.assembly
+        h = new.strain if new.strain is not None else a.strain(new.u)
+        ids = inverted_cells(a, new.u, h)
+        if len(ids):  # NaN gradients (u already non-finite) are the NaN check's business
+            ids = ids[torch.isfinite(h[torch.as_tensor(ids, device=h.device)]).flatten(1).all(1).cpu().numpy()]
+        if len(ids):
+            return self.fault("inverted", new, good, int(ids[0]),
+                              f"{len(ids)} element(s) turned inside out (det F <= 0), first")
+        if not finite:
+            return None
+        out = out_of_domain(a, self.problem.material, h)
+        if out is None:
+            return None
+        ids, detail = out
+        return self.fault("out_of_domain", new, good, int(ids[0]), detail)
+
     def inverted_fault(self, new: State, good: State, strain=None) -> dict | None:
         ids = inverted_cells(self.assembly, new.u, strain)
         if len(ids) == 0:
@@ -179,6 +227,17 @@ class RunSetup:
         what = "stretch 1 + du/dX <= 0" if self.assembly.dim == 1 else "det(I + grad u) <= 0"
         return self.fault("inverted", new, good, int(ids[0]),
                           f"{len(ids)} element(s) turned inside out ({what}), first")
+
+    def guard_fault(self, state: State, good: State, error: float, tol: float) -> dict:
+        """The energy guard tripped (:mod:`fem.discrete_energy`): the scheme created energy."""
+        cell, why = worst_cell(self.assembly, state.u, state.stress)
+        cert = self.dt_certified
+        cert_s = (f" (certified stable step {cert:.6g} s, {self.dt / cert:.3g}x)" if cert else
+                  " (no certified step for this material)")
+        return self.fault("unstable", state, good, cell,
+                          f"the scheme created energy: {error:.3g} of the energy in motion > energy_guard {tol:g} "
+                          f"at dt = {self.dt:.6g} s{cert_s}, a numerical instability of the nonlinear iteration "
+                          f"({why})")
 
     def balance_fault(self, state: State, good: State, error: float, tol: float) -> dict:
         cell, why = worst_cell(self.assembly, state.u, state.stress)

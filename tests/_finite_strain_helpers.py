@@ -62,9 +62,22 @@ class NeoHookean:
         lnj = torch.log(torch.linalg.det(f))
         return 0.5 * self.mu * (i1 - 3.0) - self.mu * lnj + 0.5 * self.lam * lnj**2
 
+    def tangent(self, f: torch.Tensor) -> torch.Tensor:
+        """(..., d, d) -> (..., d, d, d, d) ``A_iJkL = ∂P_iJ/∂F_kL`` in closed form:
+        ``μ δ_ik δ_JL + λ F⁻¹_Ji F⁻¹_Lk − (λ ln J − μ) F⁻¹_Jk F⁻¹_Li``."""
+        d = f.shape[-1]
+        fi = torch.linalg.inv(f)
+        lnj = torch.log(torch.linalg.det(f))[..., None, None, None, None]
+        eye = torch.eye(d, dtype=f.dtype, device=f.device)
+        return (self.mu * torch.einsum("ik,JL->iJkL", eye, eye) + self.lam * torch.einsum("...Ji,...Lk->...iJkL", fi, fi)
+                - (self.lam * lnj - self.mu) * torch.einsum("...Jk,...Li->...iJkL", fi, fi))
+
     def in_domain(self, f: torch.Tensor) -> torch.Tensor:
-        """(..., d, d) -> (...) bool: stretches (with 1 out of plane in 2D) and J inside the box."""
+        """(..., d, d) -> (...) bool: stretches (with 1 out of plane in 2D) and J inside the box (all
+        True without a domain)."""
         b = self.domain
+        if b is None:
+            return torch.ones(f.shape[:-2], dtype=torch.bool, device=f.device)
         lam = torch.linalg.eigvalsh(f.transpose(-1, -2) @ f).clamp_min(0).sqrt()
         j = torch.linalg.det(f)
         ok = (lam >= b.lam_lo).all(-1) & (lam <= b.lam_hi).all(-1) & (j >= b.J_lo) & (j <= b.J_hi)
