@@ -243,3 +243,19 @@ def test_a_misspelt_type_key_is_suggested_before_the_missing_one(tmp_path):
     assert "[material]: unknown key 'typ' (did you mean 'type'?)" in msg
     msg = error(tmp_path, BASE.replace('generator = "rectangle"', 'generater = "rectangle"'))
     assert "[mesh]: unknown key 'generater' (did you mean 'generator'?)" in msg
+
+
+def test_probes_and_conditions_use_the_decks_tolerance_at_run_time(tmp_path):
+    """A probe and a bc found with ``[mesh] tol`` are the nodes the run uses (selected once, at load)."""
+    text = BASE.replace("thickness = 0.1\n", "thickness = 0.1\ntol = 0.01\n")
+    text = text.replace('corner = "x == 2 and y == 1"', 'near_left = "x == 0.01"')
+    text = text.replace('where = "left"', 'where = "x == 0.01"')
+    d = deck(tmp_path, text)
+    left = d.problem.mesh.nodes("left")
+    np.testing.assert_array_equal(d.output.probe_nodes["near_left"], left)
+    np.testing.assert_array_equal(d.problem.mesh.nodes(d.problem.bcs[0].where), left)
+    kw = d.solve_kwargs()
+    kw.update(t_end=0.005, progress=False)
+    res = fem.solve(d.problem, **kw)
+    assert res.completed, res.message
+    np.testing.assert_array_equal(res.probes["near_left"], 0.0)   # the probe sits on the fixed edge
