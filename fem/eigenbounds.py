@@ -29,7 +29,9 @@ that are outside what the slack is argued for (the Assembly already refuses inve
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +40,11 @@ import scipy.sparse.linalg as sla
 import torch
 
 from fem.inertia import UNIT_ROUNDOFF, InertiaProof, prove_positive_definite
+
+try:  # optional: lets Lanczos run its BLAS level-2 work on one thread (see _one_blas_thread)
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - depends on the environment
+    threadpool_limits = None
 
 __all__ = ["ROUNDING_SLACK", "ElementBound", "GlobalBound", "element_eigen_upper", "global_eigen_upper",
            "symmetric_scaled"]
@@ -108,6 +115,9 @@ class GlobalBound:
     ritz : θ, the Lanczos estimate (≤ λ_max). delta : the δ that was proven (or the last tried).
     vector : (n,) the Ritz vector in the M-orthonormal scaling ``x = M^-½ y`` (for the controlling
     element). proof : the last :class:`~fem.inertia.InertiaProof`. tried : list of (δ, reason).
+    capped : stopped because ``(1 + δ)θ`` reached ``cap`` (the known bound is already as tight).
+    timed_out : stopped at the ``deadline`` (Lanczos not finished, or no time left for another δ).
+    products : products with A that Lanczos took. lanczos_s, proof_s : wall time of the two parts (s).
     """
 
     proven: bool
@@ -117,54 +127,102 @@ class GlobalBound:
     vector: np.ndarray = field(repr=False)
     proof: InertiaProof | None = None
     tried: list = field(default_factory=list)
-    capped: bool = False  # stopped because (1 + δ)θ reached ``cap``: the known bound is already as tight
+    capped: bool = False
+    timed_out: bool = False
+    products: int = 0
+    lanczos_s: float = 0.0
+    proof_s: float = 0.0
 
 
-def _top_ritz(a: sp.csr_matrix, tol: float) -> tuple[float, np.ndarray]:
+def _one_blas_thread():
+    """One BLAS thread for ARPACK's re-orthogonalisation (matrix–vector products with ≤ 32 vectors):
+    on a loaded 2-core machine OpenBLAS' threads made Lanczos 6× slower (20k dofs: 4.1 s vs 0.68 s)."""
+    return threadpool_limits(1, user_api="blas") if threadpool_limits is not None else contextlib.nullcontext()
+
+
+class _OutOfTime(Exception):
+    """Raised from inside Lanczos' matrix-vector product when the deadline has passed."""
+
+
+def _top_ritz(a: sp.csr_matrix, tol: float, deadline: float | None = None) -> tuple[float, np.ndarray, int]:
+    """(θ, y, products): top Ritz pair of the symmetric ``a`` (n, n); y (n,) unit. Raises
+    :class:`_OutOfTime` once ``time.perf_counter()`` passes ``deadline`` (checked at every product)."""
     n = a.shape[0]
     if n <= 64:
         w, v = np.linalg.eigh(a.toarray())
-        return float(w[-1]), v[:, -1]
+        return float(w[-1]), v[:, -1], 0
+    count = [0]
+
+    def matvec(x):
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _OutOfTime(count[0])
+        count[0] += 1
+        return a @ x
+
+    op = sla.LinearOperator(a.shape, matvec=matvec, dtype=a.dtype)
     # deterministic start vector: results are reproducible and the solver has nothing to seed
     v0 = np.cos(np.arange(n) * 0.7548776662) + 1.5
-    w, v = sla.eigsh(a, k=1, which="LA", tol=tol, v0=v0, ncv=min(n - 1, 32), maxiter=100 * n)
-    return float(w[0]), v[:, 0]
+    with _one_blas_thread():
+        w, v = sla.eigsh(op, k=1, which="LA", tol=tol, v0=v0, ncv=min(n - 1, 32), maxiter=100 * n)
+    return float(w[0]), v[:, 0], count[0]
 
 
 def global_eigen_upper(k: sp.spmatrix, m: np.ndarray, *, delta: float = 1e-6, max_delta: float = 1e-2,
-                       cap: float | None = None, tol: float = 1e-10) -> GlobalBound:
+                       cap: float | None = None, tol: float = 1e-10, deadline: float | None = None) -> GlobalBound:
     """Proven upper bound on ``λ_max(M⁻¹K)``: Lanczos, then an inertia proof (module docstring).
 
     k : (n, n) symmetric sparse stiffness; m : (n,) lumped mass > 0.
     delta, max_delta : first and largest relative margin tried (δ grows ×100 between tries).
     cap : stop trying once ``(1 + δ)θ ≥ cap`` (a bound that is already known, e.g. the element form).
     tol : Lanczos relative tolerance.
+    deadline : a ``time.perf_counter()`` value; Lanczos stops when it passes (``timed_out``, not
+        proven), and no further δ is tried after it. A factorisation once started runs to its end.
     """
     m = np.asarray(m, dtype=np.float64)
     if not np.all(m > 0):
         raise ValueError(f"lumped mass must be > 0 at every dof; min is {m.min()}")
     a = symmetric_scaled(k, m)
-    theta, y = _top_ritz(a, tol)
+    t0 = time.perf_counter()
+    try:
+        theta, y, products = _top_ritz(a, tol, deadline)
+    except _OutOfTime as exc:
+        spent = time.perf_counter() - t0
+        return GlobalBound(False, float("nan"), float("nan"), float("nan"), np.zeros(0), None,
+                           [(None, f"Lanczos stopped at the time limit after {exc.args[0]} products "
+                                   f"({spent:.3g} s)")], timed_out=True, products=int(exc.args[0]),
+                           lanczos_s=spent)
+    except sla.ArpackNoConvergence as exc:
+        spent = time.perf_counter() - t0
+        return GlobalBound(False, float("nan"), float("nan"), float("nan"), np.zeros(0), None,
+                           [(None, f"Lanczos did not converge ({exc})")], lanczos_s=spent)
+    t_lanczos = time.perf_counter() - t0
     x = y / np.sqrt(m)
     tried: list = []
+    timing = {"products": products, "lanczos_s": t_lanczos}
     if not theta > 0:
         return GlobalBound(False, float("nan"), theta, float("nan"), x, None,
-                           [(None, f"Lanczos estimate {theta:.3g} is not > 0")])
+                           [(None, f"Lanczos estimate {theta:.3g} is not > 0")], **timing)
     # forming A = D K D (sqrt, division, two products per entry) + the ROUNDING_SLACK for K itself
     row = float(abs(a).sum(axis=1).max())
     extra = (8 * UNIT_ROUNDOFF + ROUNDING_SLACK) * row
     proof, d = None, delta
+    t1 = time.perf_counter()
     while d <= max_delta * (1 + 1e-9):
         upper = theta * (1.0 + d)
         if cap is not None and upper >= cap:
             tried.append((d, f"(1+δ)θ = {upper:.6g} is not below the element bound {cap:.6g}"))
-            return GlobalBound(False, float("nan"), theta, d, x, proof, tried, capped=True)
+            return GlobalBound(False, float("nan"), theta, d, x, proof, tried, capped=True,
+                               proof_s=time.perf_counter() - t1, **timing)
+        if tried and deadline is not None and time.perf_counter() > deadline:
+            tried.append((d, "no time left for another δ"))
+            return GlobalBound(False, float("nan"), theta, d, x, proof, tried, timed_out=True,
+                               proof_s=time.perf_counter() - t1, **timing)
         s = upper * sp.eye(a.shape[0], format="csr") - a
         form = UNIT_ROUNDOFF * (upper + float(np.abs(a.diagonal()).max()))  # θ_c − a_ii rounded
         proof = prove_positive_definite(s, 0.5 * d * theta, extra=extra + form)
         if proof.proven:
             log.info("global bound proven: θ = %.9g, δ = %g (%s)", theta, d, proof.method)
-            return GlobalBound(True, upper, theta, d, x, proof, tried)
+            return GlobalBound(True, upper, theta, d, x, proof, tried, proof_s=time.perf_counter() - t1, **timing)
         tried.append((d, proof.reason))
         d *= 100.0
-    return GlobalBound(False, float("nan"), theta, d, x, proof, tried)
+    return GlobalBound(False, float("nan"), theta, d, x, proof, tried, proof_s=time.perf_counter() - t1, **timing)

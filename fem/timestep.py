@@ -8,6 +8,11 @@
   reports the controlling element) and ``"global"`` (Lanczos once, then proven by an LDLᵀ inertia
   count, :mod:`fem.inertia`; tight; falls back to the element form — and says so in ``details`` —
   when the proof does not go through).
+- :func:`choose_certified_step` — what ``fem.solve(..., dt="certified")`` uses: the global form when
+  its one-off cost is small against the run (under ``budget`` = 5 % of the estimated run time, or
+  under ``always_s`` = 1 s whatever the run), the element form otherwise; ``TimeStep.reason`` says
+  which and why in one line. Cost and run time are *estimates* (:mod:`fem.stepcost`) used for the
+  decision only; both forms are proven, so a wrong estimate costs time, never safety.
 - :func:`critical_time_step` — the critical step *now*, at a state u: top eigenvalue of
   ``M⁻¹K(u)`` matrix-free from Jacobian-vector products (:mod:`fem.tangent`). An **estimate**.
 - :func:`exact_time_step` — dense generalized eigen-solve for a constant C: the oracle for tests and
@@ -41,6 +46,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,12 +56,18 @@ from fem.eigenbounds import element_eigen_upper, global_eigen_upper
 from fem.material import bound_matrix
 from fem.tangent import TangentOperator, top_eigenvalue
 
-__all__ = ["TimeStep", "stable_step", "certified_time_step", "critical_time_step", "exact_time_step"]
+__all__ = ["TimeStep", "stable_step", "certified_time_step", "choose_certified_step", "critical_time_step",
+           "exact_time_step", "CERTIFIED_METHODS"]
 
 log = logging.getLogger(__name__)
 
-#: Largest number of dofs :func:`exact_time_step` accepts (a dense n×n eigen-solve).
+#: Largest number of dofs :func:`exact_time_step` accepts by default (a dense n×n eigen-solve).
 EXACT_MAX_DOFS = 8000
+#: what :func:`choose_certified_step` accepts as ``method``
+CERTIFIED_METHODS = ("auto", "global", "element")
+#: defaults of the automatic choice: global form when it costs < BUDGET × the run, or < ALWAYS_S seconds
+BUDGET = 0.05
+ALWAYS_S = 1.0
 
 
 @dataclass
@@ -68,6 +80,8 @@ class TimeStep:
     with the largest element eigenvalue; global/measured: the cell holding the largest share of the
     top mode's strain energy, when known), controlling_centroid : its centroid (tuple).
     damping : ξ used; safety : factor applied; details : how it was obtained (dict of plain values).
+    reason : one readable line saying which form was used and why (:func:`choose_certified_step`;
+    empty for the other functions).
     """
 
     dt: float
@@ -79,6 +93,7 @@ class TimeStep:
     damping: float = 0.0
     safety: float = 1.0
     details: dict = field(default_factory=dict)
+    reason: str = ""
 
     def __str__(self) -> str:
         kind = "certified" if self.certified else "estimate"
@@ -127,38 +142,163 @@ def certified_time_step(assembly, bound, density, *, method: str = "element", da
     delta, max_delta : relative margins tried by the global proof (:func:`fem.eigenbounds.global_eigen_upper`).
 
     Returns a :class:`TimeStep` with ``certified=True``. ``details`` holds ``lambda_element`` (and for
-    the global form ``lambda_ritz``, ``delta``, ``proof``, or ``fallback`` with the reason).
+    the global form ``lambda_ritz``, ``delta``, ``proof``, or ``fallback`` with the reason), and the
+    wall times ``element_s`` (and ``global_s``).
     """
     if method not in ("element", "global"):
         raise ValueError(f"method must be 'element' or 'global', got {method!r}")
     _check_damping_safety(damping, safety)
+    c_b, elem, details = _element_form(assembly, bound, density)
+    if method == "element":
+        return _timestep(assembly, elem.value, "element", elem.worst, damping, safety, details)
+    g = _global_form(assembly, c_b, density, elem, details, delta=delta, max_delta=max_delta)
+    return _timestep(assembly, *_pick(assembly, c_b, elem, g), damping, safety, details)
+
+
+def _element_form(assembly, bound, density):
+    """(C_b tensor, ElementBound, details dict) — the element form, always computed first (it is cheap,
+    it caps the global proof and it is the fallback)."""
+    t0 = time.perf_counter()
     c_b = bound_matrix(bound, assembly.n_strain, dtype=torch.float64)
     elem = element_eigen_upper(assembly.cell_stiffness(c_b), assembly.cell_lumped_mass(density))
-    e = elem.worst
     details = {"lambda_element": elem.value, "bound": "scalar" if _is_scalar(bound) else "matrix",
-               "n_dofs": assembly.n_dofs, "n_cells": assembly.n_cells}
-    lam, used, cell = elem.value, "element", e
-    if method == "global":
-        g = global_eigen_upper(assembly.stiffness_matrix(c_b), assembly.lumped_mass(density).cpu().numpy(),
-                               delta=delta, max_delta=max_delta, cap=elem.value)
-        details.update(lambda_ritz=g.ritz, tried=[(d, r) for d, r in g.tried])
-        if g.proven:
-            p = g.proof
-            lam, used = g.upper, "global"
-            cell = _energy_share_cell(assembly, c_b, g.vector)
-            details.update(delta=g.delta, proof={"method": p.method, "shift": p.shift,
-                                                 "residual_bound": p.residual_bound, "extra": p.extra,
-                                                 "min_pivot": p.min_pivot})
-        elif g.capped:  # the element bound is within δ of the Lanczos estimate: nothing to gain
-            details["fallback"] = f"element form used: it is already as tight ({g.tried[-1][1]})"
-            log.info("certified_time_step: %s", details["fallback"])
-        else:
-            reason = g.tried[-1][1] if g.tried else "no proof attempted"
-            details["fallback"] = f"global bound not proven ({reason}); element form used"
-            log.warning("certified_time_step: %s", details["fallback"])
+               "n_dofs": assembly.n_dofs, "n_cells": assembly.n_cells, "element_s": time.perf_counter() - t0}
+    return c_b, elem, details
+
+
+def _global_form(assembly, c_b, density, elem, details, *, delta, max_delta, deadline=None):
+    """Run :func:`fem.eigenbounds.global_eigen_upper` (capped at the element bound) and record what it
+    did in ``details``; returns its :class:`~fem.eigenbounds.GlobalBound`."""
+    t0 = time.perf_counter()
+    g = global_eigen_upper(assembly.stiffness_matrix(c_b), assembly.lumped_mass(density).cpu().numpy(),
+                           delta=delta, max_delta=max_delta, cap=elem.value, deadline=deadline)
+    details.update(lambda_ritz=g.ritz, tried=[(d, r) for d, r in g.tried], global_s=time.perf_counter() - t0,
+                   lanczos_products=g.products, lanczos_s=g.lanczos_s, proof_s=g.proof_s)
+    if g.proven:
+        p = g.proof
+        details.update(delta=g.delta, proof={"method": p.method, "shift": p.shift, "residual_bound": p.residual_bound,
+                                             "extra": p.extra, "min_pivot": p.min_pivot})
+    elif g.capped:  # the element bound is within δ of the Lanczos estimate: nothing to gain
+        details["fallback"] = f"element form used: it is already as tight ({g.tried[-1][1]})"
+        log.info("certified_time_step: %s", details["fallback"])
+    else:
+        reason = g.tried[-1][1] if g.tried else "no proof attempted"
+        details["fallback"] = f"global bound not proven ({reason}); element form used"
+        (log.info if g.timed_out else log.warning)("certified_time_step: %s", details["fallback"])
+    return g
+
+
+def _pick(assembly, c_b, elem, g):
+    """(λ, method, controlling cell) from the global result, or the element form when it is not proven."""
+    if g.proven:
+        return g.upper, "global", _energy_share_cell(assembly, c_b, g.vector)
+    return elem.value, "element", elem.worst
+
+
+def _timestep(assembly, lam, used, cell, damping, safety, details, reason="") -> TimeStep:
     omega = math.sqrt(max(lam, 0.0))
     return TimeStep(stable_step(omega, damping, safety), omega, used, True, cell, _centroid(assembly, cell),
-                    float(damping), float(safety), details)
+                    float(damping), float(safety), details, reason)
+
+
+def _seconds(x: float) -> str:
+    return f"{x:.2g} s" if x < 10 else f"{x:.0f} s"
+
+
+def _of_run(x: float) -> str:
+    """``x`` = a cost / the run time, as words: "0.8 % of the run", "31 % of the run", "12× the run"."""
+    if not math.isfinite(x) or x >= 2:
+        return "more than the run" if not math.isfinite(x) else f"{x:.0f}× the run"
+    return f"{100 * x:.2g} % of the run" if x < 0.1 else f"{100 * x:.0f} % of the run"
+
+
+def choose_certified_step(assembly, bound, density, *, t_end: float | None = None, n_steps: int | None = None,
+                          step_cost_s: float | None = None, method: str = "auto", damping: float = 0.0,
+                          safety: float = 1.0, budget: float = BUDGET, always_s: float = ALWAYS_S,
+                          delta: float = 1e-6, max_delta: float = 1e-2) -> TimeStep:
+    """The certified step a run should use: the tightest proven step whose one-off cost the run can bear.
+
+    assembly, bound, density, damping, safety, delta, max_delta : as :func:`certified_time_step`.
+    t_end : simulated time of the run (s), or n_steps : its number of steps at the element step
+        (at most one of them; neither: the run length is unknown and only ``always_s`` applies).
+    step_cost_s : measured wall time of one step (s); None: estimated from a sparse product
+        (:data:`fem.stepcost.STEP_PRODUCTS`), which undercounts nonlinear laws.
+    method : ``"auto"`` (default), ``"global"`` (always try it; no time limit) or ``"element"``.
+    budget : the global form is used when its estimated cost is at most ``budget`` × the estimated run
+        time (the run at the element step: ``n_steps × step_cost_s``) ...
+    always_s : ... or at most ``always_s`` seconds whatever the run (below a second it is smaller than
+        reading the input; default 1 s).
+
+    The global form in ``"auto"`` mode gets a time limit of twice what it is allowed (Lanczos is stopped
+    there, no second δ is tried after it); when it is not proven in time, or not proven at all, the
+    element form is used. Both forms are proven bounds, so the choice changes the step, never its
+    certificate. Returns a :class:`TimeStep` (``certified=True``) whose ``method`` is ``"element"``
+    or ``"global"`` and whose ``reason`` says why in one line; ``details["choice"]`` holds the numbers
+    (``requested``, ``estimated_global_s``, ``global_s``, ``run_s_estimate``, ``n_steps_estimate``,
+    ``step_cost_s``, ``budget``, ``always_s``).
+    """
+    from fem.stepcost import global_cost_estimate, run_cost_estimate
+
+    if method not in CERTIFIED_METHODS:
+        raise ValueError(f"method must be one of {CERTIFIED_METHODS}, got {method!r}")
+    _check_damping_safety(damping, safety)
+    for name, v in (("budget", budget), ("always_s", always_s)):
+        if not (v >= 0 and math.isfinite(v)):
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    if t_end is not None and n_steps is not None:
+        raise ValueError(f"give t_end or n_steps, not both (got t_end={t_end!r}, n_steps={n_steps!r})")
+    if t_end is not None and not (t_end > 0 and math.isfinite(t_end)):
+        raise ValueError(f"t_end must be a positive finite time (s), got {t_end!r}")
+    if n_steps is not None and not n_steps >= 0:
+        raise ValueError(f"n_steps must be >= 0, got {n_steps!r}")
+    c_b, elem, details = _element_form(assembly, bound, density)
+    choice = details["choice"] = {"requested": method, "budget": float(budget), "always_s": float(always_s)}
+    if method == "element":
+        return _timestep(assembly, elem.value, "element", elem.worst, damping, safety, details,
+                         "element form: asked for (method = 'element')")
+    deadline, run_s = None, None
+    if method == "auto":
+        est = global_cost_estimate(assembly)
+        dt_elem = stable_step(math.sqrt(max(elem.value, 0.0)), damping, safety)
+        steps = n_steps if n_steps is not None else (None if t_end is None else math.ceil(t_end / dt_elem))
+        run_s = None if steps is None else run_cost_estimate(steps, step_cost_s=step_cost_s, spmv_s=est["spmv_s"])
+        allowed = max(always_s, 0.0 if run_s is None else budget * run_s)
+        choice.update(estimated_global_s=est["total_s"], run_s_estimate=run_s, n_steps_estimate=steps,
+                      step_cost_s=(step_cost_s if step_cost_s is not None or run_s is None
+                                   else run_s / max(steps, 1)), allowed_s=allowed)
+        if est["total_s"] > allowed:
+            if run_s is None:
+                why = f"the run length is not known (give t_end) and it is over the {_seconds(always_s)} always spent"
+            else:
+                why = (f"{_of_run(est['total_s'] / run_s if run_s > 0 else math.inf)} (estimated "
+                       f"{_seconds(run_s)} at the element step), over the {100 * budget:g} % budget")
+            return _timestep(assembly, elem.value, "element", elem.worst, damping, safety, details,
+                             f"element form: the global form would take an estimated "
+                             f"{_seconds(est['total_s'])}, {why}")
+        deadline = time.perf_counter() + 2.0 * allowed
+    g = _global_form(assembly, c_b, density, elem, details, delta=delta, max_delta=max_delta, deadline=deadline)
+    spent = details["global_s"]
+    choice["global_s"] = spent
+    lam, used, cell = _pick(assembly, c_b, elem, g)
+    if g.proven:
+        if method == "global":
+            reason = f"global form: asked for (method = 'global'); Lanczos + LDLᵀ proof took {_seconds(spent)}"
+        elif run_s is None:
+            reason = (f"global form: Lanczos + LDLᵀ proof took {_seconds(spent)} (run length not given; "
+                      f"under the {_seconds(always_s)} always spent)")
+        else:
+            reason = (f"global form: Lanczos + LDLᵀ proof took {_seconds(spent)}, "
+                      f"{_of_run(spent / run_s if run_s > 0 else math.inf)} (estimated "
+                      f"{_seconds(run_s)} at the element step)")
+            if budget * run_s < always_s:
+                reason += f"; under the {_seconds(always_s)} always spent"
+    elif g.capped:
+        reason = f"element form: it is already as tight as the global form (Lanczos, {_seconds(spent)})"
+    elif g.timed_out:
+        reason = f"element form: the global form was not done within its time limit ({g.tried[-1][1]})"
+    else:
+        reason = f"element form: the global bound was not proven ({g.tried[-1][1] if g.tried else 'no proof'})"
+    return _timestep(assembly, lam, used, cell, damping, safety, details, reason)
 
 
 def _is_scalar(bound) -> bool:
@@ -188,16 +328,16 @@ def critical_time_step(assembly, material, density, u=None, *, damping: float = 
                     {"lambda": lam, **info})
 
 
-def exact_time_step(assembly, C, density) -> float:
+def exact_time_step(assembly, C, density, *, max_dofs: int = EXACT_MAX_DOFS) -> float:
     """``2/√λ_max`` of the dense generalized problem ``K x = λ M x`` (K from the constant C, M lumped).
 
-    C : (n, n) constant tangent; density : scalar or (n_cells,). Only for ≤ ``EXACT_MAX_DOFS`` dofs
-    (tests and benchmarks); ValueError otherwise.
+    C : (n, n) constant tangent; density : scalar or (n_cells,). Only for ≤ ``max_dofs`` dofs
+    (default ``EXACT_MAX_DOFS``: tests and benchmarks; memory 8·n² bytes, time ∝ n³); ValueError otherwise.
     """
     import scipy.linalg
 
-    if assembly.n_dofs > EXACT_MAX_DOFS:
-        raise ValueError(f"exact_time_step is a dense eigen-solve for <= {EXACT_MAX_DOFS} dofs, got {assembly.n_dofs}")
+    if assembly.n_dofs > max_dofs:
+        raise ValueError(f"exact_time_step is a dense eigen-solve for <= {max_dofs} dofs, got {assembly.n_dofs}")
     c = bound_matrix(C, assembly.n_strain, dtype=torch.float64)
     k = assembly.stiffness_matrix(c).toarray()
     d = 1.0 / np.sqrt(assembly.lumped_mass(density).cpu().numpy())

@@ -1,0 +1,179 @@
+"""The automatic choice of the certified step's form (``fem.choose_certified_step``).
+
+Oracle: a dense eigen-solve of ``K x = λ M x`` (``exact_time_step``). Properties: whatever form is
+chosen, the step is ≤ the exact critical step; the global form is within 2 % of it; "auto" takes the
+global form for a long run and the element form for a very short one; forced forms are honoured; a
+proof that cannot finish in time or cannot succeed falls back to the element form and says so.
+"""
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import fem
+from fem.eigenbounds import global_eigen_upper
+from fem.stepcost import global_cost_estimate, pattern, run_cost_estimate
+from fem.timestep import certified_time_step, choose_certified_step, exact_time_step, stable_step
+
+MESHES = {
+    "T3": lambda: fem.rectangle(2.0, 1.0, 8, 5),
+    "Q4": lambda: fem.rectangle(2.0, 1.0, 8, 5, cell="quad"),
+    "Tet4": lambda: fem.box(1.0, 1.0, 1.0, 3, 3, 3, cell="tetra"),
+    "Hex8": lambda: fem.box(1.0, 0.8, 0.6, 4, 3, 3),
+}
+RHO = 1200.0
+
+
+def _assembly(name, distortion=0.25, seed=5):
+    mesh = MESHES[name]()
+    return fem.Assembly(fem.distort(mesh, distortion, seed=seed) if distortion else mesh)
+
+
+def _bound(a, nu):
+    return fem.LinearElastic(3.0e9, nu, a.kinematics).stiffness_bound()
+
+
+@pytest.mark.parametrize("nu", [0.3, 0.49])
+@pytest.mark.parametrize("name", list(MESHES))
+def test_every_choice_is_below_the_exact_step_and_global_is_tight(name, nu):
+    a = _assembly(name)
+    c = _bound(a, nu)
+    exact = exact_time_step(a, c, RHO)
+    long_run = choose_certified_step(a, c, RHO, n_steps=10**9, always_s=0.0)
+    short_run = choose_certified_step(a, c, RHO, n_steps=1, always_s=0.0, budget=0.0)
+    unknown = choose_certified_step(a, c, RHO)  # small mesh: under the second always spent
+    assert long_run.method == "global" and unknown.method == "global", long_run.reason
+    assert short_run.method == "element", short_run.reason
+    for ts in (long_run, short_run, unknown):
+        assert ts.certified and ts.dt <= exact
+    assert long_run.dt >= 0.98 * exact and unknown.dt >= 0.98 * exact
+    assert short_run.dt < long_run.dt  # distorted meshes: the element form is strictly looser here
+
+
+def test_auto_uses_the_run_length_and_the_step_cost():
+    a = _assembly("Q4")
+    c = _bound(a, 0.3)
+    elem = certified_time_step(a, c, RHO)
+    est = global_cost_estimate(a)["total_s"]
+    # a run whose 5 % is 100x the estimated cost of the global form: global
+    n_long = math.ceil(100 * est / 0.05 / 1e-3)
+    ts = choose_certified_step(a, c, RHO, t_end=n_long * elem.dt, step_cost_s=1e-3, always_s=0.0)
+    assert ts.method == "global"
+    ch = ts.details["choice"]
+    assert ch["n_steps_estimate"] == pytest.approx(n_long, abs=1)
+    assert ch["run_s_estimate"] == pytest.approx(n_long * 1e-3, rel=1e-6)
+    assert ch["global_s"] > 0 and ch["estimated_global_s"] == pytest.approx(est, rel=2.0)
+    assert ts.reason.startswith("global form: Lanczos + LDLᵀ proof took ") and "of the run" in ts.reason
+    # the same run with steps 1e4 times cheaper: its 5 % is 1/100 of the estimate: element
+    ts = choose_certified_step(a, c, RHO, t_end=n_long * elem.dt, step_cost_s=1e-7, always_s=0.0)
+    assert ts.method == "element" and ts.dt == elem.dt
+    assert ts.reason.startswith("element form: the global form would take an estimated ")
+    assert "over the 5 % budget" in ts.reason
+    assert "global_s" not in ts.details["choice"]  # it was not computed
+
+
+def test_always_s_lets_a_cheap_global_form_through_a_short_run():
+    a = _assembly("T3")
+    c = _bound(a, 0.3)
+    ts = choose_certified_step(a, c, RHO, n_steps=1, step_cost_s=1e-6)  # default always_s = 1 s
+    assert ts.method == "global"
+    assert "always spent" in ts.reason
+
+
+@pytest.mark.parametrize("n_steps", [1, 10**9])
+def test_forced_forms_are_honoured(n_steps):
+    a = _assembly("Hex8")
+    c = _bound(a, 0.3)
+    el = choose_certified_step(a, c, RHO, n_steps=n_steps, method="element")
+    gl = choose_certified_step(a, c, RHO, n_steps=n_steps, method="global", always_s=0.0, budget=0.0)
+    assert el.method == "element" and el.reason == "element form: asked for (method = 'element')"
+    assert gl.method == "global" and gl.reason.startswith("global form: asked for (method = 'global')")
+    assert el.dt == certified_time_step(a, c, RHO).dt
+    assert gl.dt == certified_time_step(a, c, RHO, method="global").dt
+
+
+def test_no_time_for_the_global_form_falls_back_to_the_element_form(monkeypatch):
+    """Estimated as free but given no time: Lanczos is stopped at its deadline, the element form is used."""
+    import fem.stepcost
+
+    a = _assembly("T3")
+    c = _bound(a, 0.3)
+    monkeypatch.setattr(fem.stepcost, "global_cost_estimate",
+                        lambda asm: {"total_s": 0.0, "spmv_s": 1e-9, "lanczos_s": 0.0, "proof_s": 0.0})
+    ts = choose_certified_step(a, c, RHO, n_steps=1, step_cost_s=1e-12, always_s=0.0)
+    assert ts.method == "element" and ts.certified
+    assert ts.dt == certified_time_step(a, c, RHO).dt
+    assert "time limit" in ts.reason and ts.details["choice"]["global_s"] >= 0
+
+
+def test_unproven_and_already_tight_fall_back_with_a_reason():
+    a = _assembly("T3")
+    c = _bound(a, 0.3)
+    ts = choose_certified_step(a, c, RHO, method="global", delta=1e-18, max_delta=1e-18)
+    assert ts.method == "element" and ts.reason.startswith("element form: the global bound was not proven (")
+    bar = fem.Assembly(fem.bar(1.0, 20))  # uniform free bar: the element bound is exact
+    ts = choose_certified_step(bar, 1.0, 1.0, method="global", delta=1e-3)
+    assert ts.method == "element" and "already as tight" in ts.reason
+
+
+@pytest.mark.parametrize("xi", [0.0, 0.2, 1.5])
+def test_damping_is_applied_to_the_chosen_form(xi):
+    a = _assembly("Q4")
+    c = _bound(a, 0.45)
+    ts = choose_certified_step(a, c, RHO, n_steps=10**9, always_s=0.0, damping=xi)
+    assert ts.method == "global" and ts.damping == xi
+    assert ts.dt == pytest.approx(stable_step(ts.omega_max, xi), rel=1e-15)
+    assert ts.dt == pytest.approx(2.0 / ts.omega_max * (math.sqrt(1 + xi * xi) - xi), rel=1e-12)
+    assert ts.dt <= exact_time_step(a, c, RHO) * (math.sqrt(1 + xi * xi) - xi) * (1 + 1e-12)
+
+
+def test_deadline_in_the_past_stops_lanczos():
+    a = _assembly("Q4")
+    c = _bound(a, 0.3)
+    g = global_eigen_upper(a.stiffness_matrix(c), a.lumped_mass(RHO).numpy(), deadline=time.perf_counter() - 1)
+    assert g.timed_out and not g.proven and g.products == 0
+    assert "time limit" in g.tried[-1][1]
+
+
+@pytest.mark.parametrize("name", list(MESHES))
+def test_pattern_holds_every_stiffness_entry(name):
+    a = _assembly(name)
+    k = a.stiffness_matrix(_bound(a, 0.3)).tocoo()
+    g = pattern(a)
+    d = a.dim
+    nz = np.abs(k.data) > 0
+    assert np.all(g[k.row[nz] // d, k.col[nz] // d] == 1)  # dof i belongs to node i // dim
+    assert g.nnz * d * d >= np.count_nonzero(nz)
+    assert (abs(g - g.T)).nnz == 0 and np.all(g.diagonal() == 1)
+
+
+def test_run_cost_estimate():
+    assert run_cost_estimate(1000, step_cost_s=2e-3) == pytest.approx(2.0)
+    assert run_cost_estimate(10, spmv_s=1e-3) > 0
+    with pytest.raises(ValueError, match="needs step_cost_s"):
+        run_cost_estimate(10)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"method": "fast"}, "method must be one of"),
+    ({"t_end": 1.0, "n_steps": 10}, "not both"),
+    ({"t_end": -1.0}, "t_end must be a positive"),
+    ({"budget": -0.1}, "budget must be"),
+    ({"always_s": math.inf}, "always_s must be"),
+    ({"safety": 1.2}, "safety must lie in"),
+])
+def test_bad_arguments_name_the_value(kwargs, message):
+    a = _assembly("T3", distortion=0.0)
+    with pytest.raises(ValueError, match=message):
+        choose_certified_step(a, _bound(a, 0.3), RHO, **kwargs)
+
+
+def test_torch_bound_and_scalar_bound_both_work():
+    a = _assembly("T3")
+    c = _bound(a, 0.3)
+    lip = float(torch.linalg.eigvalsh(c)[-1])
+    exact = exact_time_step(a, c, RHO)
+    ts = choose_certified_step(a, lip, RHO, n_steps=10**9, always_s=0.0)
+    assert ts.method == "global" and ts.details["bound"] == "scalar" and ts.dt <= exact
