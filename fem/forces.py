@@ -117,6 +117,12 @@ class InternalForce:
         sig = self._stress(eps)
         return self.assembly.internal_force(sig), eps, sig
 
+    def stress(self, strain: torch.Tensor) -> torch.Tensor:
+        """The material's stress in the assembly's layout: (n_cells, nq, n) -> (n_cells, nq, n); Mandel σ(ε),
+        or on the finite-strain path P(I + H) flattened (:func:`pointwise_stress`). Use this, not
+        ``material.stress``, wherever a strain of the assembly is turned into a stress."""
+        return self._stress(strain)
+
     def strain_stress(self, u: torch.Tensor, eps=None, sig=None):
         """(strain, stress) (n_cells, nq, n_strain) at u in the assembly's layout (Mandel ε, σ; or H, P
         flattened), reusing those of the last call when given."""

@@ -18,6 +18,7 @@ with A = ∂P/∂F in closed form (checked against autograd in the helper's test
 derivatives of g by autograd. The discrete problem uses fem's gradient-mode Assembly, InternalForce and
 CentralDifference stepper; b enters as the consistent load ∫ N_a b dV on the mass rule.
 """
+import inspect
 import math
 
 import numpy as np
@@ -34,6 +35,8 @@ from _finite_strain_helpers import Box, NeoHookean, random_stretch_state, tangen
 
 AMP, OMEGA, PHASE, RHO = 0.12, 2.0, 0.4, 1.0
 T_END = 0.6
+# the undamped scheme: bulk viscosity (when fem.solve has it) off
+UNDAMPED = {"viscosity": False} if "viscosity" in inspect.signature(fem.solve).parameters else {}
 # torch.func's decompositions call the deprecated torch.jit.script on first use
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:DeprecationWarning")
 
@@ -167,8 +170,9 @@ def test_undamped_finite_strain_run_conserves_energy(cell):
     drifts = []
     for factor in (1.0, 0.5):
         prob = _swing(cell)
-        dt = factor * fem.setup.RunSetup(prob, "certified").dt_certified if factor < 1 else "certified"
-        res = fem.solve(prob, 6.0, dt, energy=fem.EnergyCheck(every=1), save=fem.SaveAt(every=5, keep=True))
+        dt = factor * fem.setup.RunSetup(prob, "certified", **UNDAMPED).dt_certified if factor < 1 else "certified"
+        res = fem.solve(prob, 6.0, dt, energy=fem.EnergyCheck(every=1), save=fem.SaveAt(every=5, keep=True),
+                        **UNDAMPED)
         assert res.status == "completed", res.message
         e = res.energies
         total = e["kinetic"] + e["internal"]
@@ -184,8 +188,9 @@ def test_leaving_the_certified_domain_stops_the_run():
     stretches and J found and the domain; the final state is the last one inside."""
     mesh = rectangle(2.0, 1.0, 4, 2, cell="quad")
     mat = NeoHookean(mu=1.0, lam=2.0, domain=Box(0.7, 1.3, 0.6, 1.5))
-    prob = fem.Problem(mesh, mat, RHO, bcs=[fem.Fixed("left"), fem.Prescribed("right", "x", displacement=lambda t: 0.4 * t)])
-    res = fem.solve(prob, 3.0, "certified")
+    prob = fem.Problem(mesh, mat, RHO, bcs=[fem.Fixed("left"), fem.Prescribed("right", "x", displacement=lambda t: 0.4 * t)],
+                       v0=lambda x: np.stack([0.2 * x[:, 0], np.zeros(len(x))], axis=1))  # a smooth start
+    res = fem.solve(prob, 3.0, "certified", **UNDAMPED)
     assert res.status == "out_of_domain", res.message
     assert "left the certified domain of NeoHookean" in res.message and "stretches in [0.7, 1.3]" in res.message
     assert "element" in res.message and "J =" in res.message
@@ -201,6 +206,6 @@ def test_inverted_element_stops_a_finite_strain_run():
     mesh = rectangle(1.0, 1.0, 2, 2, cell="quad")
     prob = fem.Problem(mesh, NeoHookean(domain=None), RHO, bcs=[fem.Fixed("left")],
                        v0=lambda x: np.stack([-8.0 * x[:, 0], np.zeros(len(x))], axis=1))
-    res = fem.solve(prob, 1.0, 0.02)
+    res = fem.solve(prob, 1.0, 0.02, **UNDAMPED)
     assert res.status == "inverted", res.message
     assert "det F <= 0" in res.message
