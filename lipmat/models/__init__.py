@@ -25,3 +25,9 @@ MODELS.update(BASELINES)
 MODELS.update({f"ogden{k}": Ogden for k in range(1, 7)})
 __all__ += ["BASELINES", "ClassicalUniaxial", "LinearElastic1D", "NeoHookean", "MooneyRivlin", "Yeoh", "Ogden",
             "Gent", "ArrudaBoyce", "NoGlobalBound", "fit_baseline", "baseline_from_config"]
+
+# finite-strain neural law (a fem finite-strain material: F -> P, certified on a stretch domain)
+from lipmat.models.hyperelastic import NeuralHyperelastic  # noqa: E402
+
+MODELS[NeuralHyperelastic.name] = NeuralHyperelastic
+__all__ += ["NeuralHyperelastic"]
