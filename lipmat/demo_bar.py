@@ -18,6 +18,7 @@ Shapes: fields are (n_points,) displacements and (n_cells,) strains (1D, one com
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from dataclasses import asdict, dataclass
@@ -124,12 +125,38 @@ def run_bar(model, setup: BarSetup, dt, *, frames: int = 300, rows: int = 300, o
     problem = bar_problem(model, setup)
     step = certified_step(model, setup).dt if dt == "certified" else float(dt)
     n_steps = max(1, math.ceil(setup.t_end / step))
-    model.requires_grad_(False)        # the run needs no parameter gradients (and energies stay plain floats)
-    return fem.solve(problem, setup.t_end, dt,
-                     save=fem.SaveAt(every=max(1, n_steps // frames), writer=output, keep=True),
-                     energy=fem.EnergyCheck(every=max(1, n_steps // rows)),
-                     monitor=fem.Monitor(every=max(1, n_steps // monitor) if monitor else None),
-                     allow_unsafe_dt=allow_unsafe_dt, progress=progress)
+    with frozen_parameters(model):      # the run needs no parameter gradients (and energies stay plain floats)
+        return fem.solve(problem, setup.t_end, dt,
+                         save=fem.SaveAt(every=max(1, n_steps // frames), writer=output, keep=True),
+                         energy=fem.EnergyCheck(every=max(1, n_steps // rows)),
+                         monitor=fem.Monitor(every=max(1, n_steps // monitor) if monitor else None),
+                         allow_unsafe_dt=allow_unsafe_dt, progress=progress)
+
+
+@contextlib.contextmanager
+def frozen_parameters(model):
+    """``model``'s parameters do not require grad inside; each gets its own flag back afterwards."""
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    model.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
+
+
+@contextlib.contextmanager
+def quiet_loggers(*names: str, level: int = logging.CRITICAL):
+    """The loggers ``names`` drop records below ``level`` inside; their own levels are restored afterwards."""
+    loggers = [logging.getLogger(n) for n in names]
+    saved = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(level)
+    try:
+        yield
+    finally:
+        for lg, old in zip(loggers, saved):
+            lg.setLevel(old)
 
 
 def certified_step(model, setup: BarSetup):
@@ -301,15 +328,10 @@ def compare_steps(model, setup: BarSetup, *, monitor: int = 30, output=None, fra
     from fem.errors import FemWarning
 
     dt0 = initial_modulus_step(model, setup)
-    solver_log = logging.getLogger("fem")
-    level = solver_log.level
-    solver_log.setLevel(logging.CRITICAL)      # the fault of this run is expected: reported below at INFO
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", FemWarning)
-            initial = run_bar(model, setup, dt0, allow_unsafe_dt=True, frames=frames, progress=progress)
-    finally:
-        solver_log.setLevel(level)
+    # the fault of this run and the monitor's warnings are expected: reported below at INFO
+    with quiet_loggers("fem.explicit", "fem.observers"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FemWarning)
+        initial = run_bar(model, setup, dt0, allow_unsafe_dt=True, frames=frames, progress=progress)
     for w in caught:
         log.info("initial-modulus run: %s", w.message)
     certified = run_bar(model, setup, "certified", output=output, monitor=monitor, frames=frames,

@@ -259,7 +259,8 @@ def fit(model, data, *, epochs: int | None = None, seed: int = 0, max_stiffness:
         model: "uniaxial" (default 1D law), "uniaxial_sn", "isotropic", "mlp", or an nn.Module.
         data: a path, a loaded data object, or a list of them (see the module docstring).
         epochs: Adam steps (full batch); None: the model's default (:data:`DEFAULTS`).
-        seed: seeds torch for the initialisation and the validation split (same seed, same result).
+        seed: seeds the initialisation and the validation split (same seed, same result); torch's global
+            random state is left as it was.
         max_stiffness: slope cap L in Pa; None: 1.1 × the data's stiffness. Ignored for a built module.
         lbfgs_steps: L-BFGS iterations after Adam (0 to skip); None: the model's default.
         lr: Adam learning rate; None: the model's default.
@@ -271,6 +272,16 @@ def fit(model, data, *, epochs: int | None = None, seed: int = 0, max_stiffness:
     Returns:
         FitResult(model, report): the model in eval mode; the report as :class:`FitReport`.
     """
+    # the initialisation draws from torch's global generator (nn.Linear, spectral-norm vectors): seed it
+    # inside a fork, so that the caller's random stream is the same after fit() as before
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _fit(model, data, epochs=epochs, seed=seed, max_stiffness=max_stiffness, lbfgs_steps=lbfgs_steps,
+                    lr=lr, loss=loss, validation=validation, progress=progress, model_options=model_options)
+
+
+def _fit(model, data, *, epochs, seed, max_stiffness, lbfgs_steps, lr, loss, validation, progress,
+         model_options) -> FitResult:
     start = time.perf_counter()
     if loss not in ("relative", "absolute"):
         raise LipmatError(f"fit(loss): expected 'relative' or 'absolute', received {loss!r}")
@@ -279,7 +290,6 @@ def fit(model, data, *, epochs: int | None = None, seed: int = 0, max_stiffness:
     if max_stiffness is not None and not (isinstance(max_stiffness, (int, float)) and math.isfinite(max_stiffness)
                                           and max_stiffness > 0):
         raise LipmatError(f"fit(max_stiffness): expected a finite number > 0 (Pa), received {max_stiffness!r}")
-    torch.manual_seed(seed)
     sets = _as_sets(data)
     stiff = data_stiffness(sets)
     cap = float(max_stiffness) if max_stiffness is not None else DEFAULT_CAP_FACTOR * stiff

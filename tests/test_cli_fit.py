@@ -1,11 +1,12 @@
 """`lipmat fit` and `lipmat certify` through main([...]): text, --json, plot, errors."""
 import json
+from pathlib import Path
 
 import pytest
 
 from lipmat.cli import main
 
-TRELOAR = "data/treloar_uniaxial.csv"
+TRELOAR = str(Path(__file__).resolve().parents[1] / "data" / "treloar_uniaxial.csv")
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,23 @@ def test_certify_json_and_text(model_file, capsys):
     assert len(out["at"]) == 1
     assert main(["certify", str(model_file)]) == 0
     assert "ratio certified/empirical" in capsys.readouterr().out
+
+
+def test_certify_leaves_the_default_dtype_alone(model_file, capsys):
+    """The CLI computes in float64 by asking for it, not by changing torch's default dtype."""
+    import torch
+
+    assert main(["certify", str(model_file), "--json"]) == 0
+    in64 = json.loads(capsys.readouterr().out)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        assert main(["certify", str(model_file), "--json"]) == 0
+        assert torch.get_default_dtype() == torch.float32
+    finally:
+        torch.set_default_dtype(old)
+    in32 = json.loads(capsys.readouterr().out)
+    assert in32["stiffness_bound"] == in64["stiffness_bound"] and in32["at"] == in64["at"]
 
 
 def test_errors_exit_2_with_one_line(tmp_path, capsys):

@@ -68,3 +68,23 @@ def test_certified_step_runs_to_the_end_with_a_small_energy_error(rubber):
     # the certified step is below the critical step measured along the run, at every check
     assert r.monitor and all(m["dt"] <= m["dt_critical"] for m in r.monitor)
     assert r.dt <= r.dt_certified
+
+
+def test_the_demo_leaves_the_callers_model_and_loggers_as_they_were(rubber):
+    """compare_steps freezes the parameters and quiets the solver's loggers only while it runs."""
+    import logging
+
+    small = demo_bar.BarSetup(n_elements=8, ramp_time=0.01, hold_time=0.002)
+    names = ("fem", "fem.explicit", "fem.observers")
+    logging.getLogger("fem.explicit").setLevel(logging.INFO)
+    try:
+        levels = [logging.getLogger(n).level for n in names]
+        before = [p.requires_grad for p in rubber.parameters()]
+        assert any(before)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            demo_bar.compare_steps(rubber, small, monitor=2, frames=4)
+        assert [p.requires_grad for p in rubber.parameters()] == before
+        assert [logging.getLogger(n).level for n in names] == levels
+    finally:
+        logging.getLogger("fem.explicit").setLevel(logging.NOTSET)

@@ -20,12 +20,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    import torch
-
     from lipmat.certify import certify, default_strains
     from lipmat.io import load_file
 
-    torch.set_default_dtype(torch.float64)
     loaded = load_file(args.model)
     model = loaded.model
     if loaded.certificate["kind"] == "none":

@@ -66,15 +66,12 @@ def _write(path: Path, text: str) -> None:
 
 def demo(out: Path, *, quick: bool = False, progress: bool | None = None) -> dict:
     """Run the demo into ``out``; returns the summary dict (see the module docstring)."""
-    import torch
-
     from fem.output import FieldWriter, plot_energies, write_energy_csv
     from lipmat import demo_bar
     from lipmat._paths import shipped_data
     from lipmat.data import load_uniaxial
     from lipmat.io import save
 
-    torch.set_default_dtype(torch.float64)
     out.mkdir(parents=True, exist_ok=True)
     data_path = shipped_data(demo_bar.TRELOAR_UNIAXIAL)
 
