@@ -29,3 +29,7 @@ __all__ += ["FieldWriter", "atomic_write", "write_energy_csv", "write_probes_csv
 from fem.timestep import TimeStep, certified_time_step, critical_time_step, exact_time_step, stable_step
 
 __all__ += ["TimeStep", "certified_time_step", "critical_time_step", "exact_time_step", "stable_step"]
+from fem.errors import LimitError
+from fem.limits import Limits
+
+__all__ += ["LimitError", "Limits"]

@@ -148,6 +148,13 @@ class Assembly:
         self.B, self.Bt = self._global_b(dndx, dofs)
         self._b_cells = None
 
+    @classmethod
+    def for_material(cls, mesh: Mesh, material, **kwargs) -> "Assembly":
+        """The assembly a material needs: ``"gradient"`` mode for a finite-strain law (``finite_strain =
+        True``) on a 2D/3D mesh, else ``"mandel"``; ``kwargs`` as for the constructor."""
+        finite = bool(getattr(material, "finite_strain", False)) and mesh.dim > 1
+        return cls(mesh, mode="gradient" if finite else "mandel", **kwargs)
+
     @property
     def B_cells(self) -> torch.Tensor:
         """(n_cells, nq, n_strain, nde) dense B (Mandel, or B₀ in gradient mode) of every cell (made on

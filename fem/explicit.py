@@ -31,6 +31,7 @@ import torch
 from fem.central_difference import State
 from fem.checkpoint import load_checkpoint
 from fem.errors import FemError, SimulationError
+from fem.limits import Limits
 from fem.observers import (CallbackObserver, CheckpointWriter, EnergyRecorder, FrameRecorder, MonitorRecorder,
                            ProbeRecorder, ProgressBar, state_from_payload, tensor_components)
 from fem.plan import UNSAFE_MONITORS, plan_run
@@ -81,7 +82,7 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
           energy: EnergyCheck = EnergyCheck(), probes: Probes | None = None, monitor: Monitor = Monitor(),
           checkpoint: Checkpoint | None = None, restart=None, compute: Compute = Compute(),
           check_every: int = 1, callback: Callable[[State], None] | None = None, progress: bool | None = None,
-          raise_on_fault: bool = False) -> Result:
+          raise_on_fault: bool = False, limits: Limits | None = None) -> Result:
     """Run ``problem`` from t = 0 to ``t_end`` with the central-difference scheme.
 
     Parameters
@@ -104,6 +105,9 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
     progress : tqdm bar with ETA; None = only when stderr is a terminal.
     raise_on_fault : raise :class:`~fem.errors.SimulationError` (with ``.result``) instead of returning
         a Result whose status is not ``"completed"``.
+    limits : :class:`~fem.limits.Limits` on steps, frames and estimated bytes, checked before the first
+        step (None: the defaults, 1e8 steps, 1e4 frames, 20 GB; ``Limits.off()``: none). A run above one
+        raises :class:`~fem.errors.LimitError` with the numbers.
 
     Returns a :class:`Result`.
     """
@@ -113,7 +117,9 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
         if isinstance(check_every, bool) or not isinstance(check_every, numbers.Integral) or check_every < 1:
             raise FemError(f"check_every must be a whole number of steps >= 1, got {check_every!r}")
         setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt)
-        plan = plan_run(setup, t_end, save, energy, monitor)
+        plan = plan_run(setup, t_end, save, energy, monitor, limits=limits,
+                        n_probes=0 if probes is None else len(probes.nodes),
+                        probe_every=1 if probes is None else probes.every)
         stepper = setup.stepper(plan.dt)
         keep = (save.writer is None) if save.keep is None else save.keep
         mon = MonitorRecorder(setup, plan.monitor_every)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from fem.errors import FemError, LimitError
 
 __all__ = ["Limits", "MAX_CELLS", "MAX_STEPS", "MAX_FRAMES", "MAX_BYTES", "MODULUS_RANGE", "OutputEstimate",
-           "count_steps", "check_mesh_size", "check_modulus", "check_poisson", "check_time_step",
+           "count_steps", "check_mesh_size", "check_certified_step", "check_stiffness_bound", "describe_material", "check_modulus", "check_poisson", "check_time_step",
            "estimate_output", "check_run", "check_device"]
 
 #: most cells a mesh generator makes (bar, rectangle, box)
@@ -46,6 +46,8 @@ MAX_BYTES = 20e9
 MODULUS_RANGE = (1e-6, 1e15)
 #: Poisson's ratio must keep 1 - 2ν and 1 + ν at least this far from 0 (λ/μ below about 1e9)
 POISSON_MARGIN = 1e-9
+#: largest stiffness-bound entry accepted (Pa): λ + 2μ of E = 1e15 Pa at ν = 0.5 - 1e-9 stays below it
+MAX_BOUND = 1e25
 
 _OVERRIDE = {"max_steps": "[solver] max_steps", "max_frames": "[output] max_frames",
              "max_bytes": "[output] max_bytes"}
@@ -123,6 +125,41 @@ def check_time_step(dt, source: str) -> float:
     return v
 
 
+def describe_material(material) -> str:
+    """A one-line name of ``material`` for messages: its repr when short, else its class name."""
+    text = repr(material)
+    return text if "\n" not in text and len(text) <= 120 else type(material).__name__
+
+
+def check_stiffness_bound(bound, material) -> None:
+    """FemError naming ``material`` unless its stiffness bound (a float or an (n, n) tensor, Pa) is finite and
+    at most :data:`MAX_BOUND`: beyond that the element eigenvalues overflow float64 (the step becomes 0 s)."""
+    import torch
+
+    values = bound.detach().abs().double() if isinstance(bound, torch.Tensor) else torch.tensor(abs(float(bound)))
+    top = float(values.max()) if values.numel() else 0.0
+    if math.isfinite(top) and top <= MAX_BOUND:
+        return
+    raise FemError(f"the stiffness bound of {describe_material(material)} is {top:.4g} Pa; expected a finite bound "
+                   f"of at most {MAX_BOUND:g} Pa (moduli in [{MODULUS_RANGE[0]:g}, {MODULUS_RANGE[1]:g}] Pa); "
+                   f"beyond it the stable step underflows to 0 s")
+
+
+def check_certified_step(timestep, material) -> float:
+    """``timestep.dt`` if it is a usable certified step; FemError naming the material and the value.
+
+    A stiffness bound beyond float range (``E = 1e300``) makes ``omega_max`` overflow and the step
+    exactly 0 s; a NaN bound makes it NaN. Both are refused here, before any run or report uses them.
+    """
+    dt, omega = float(timestep.dt), float(timestep.omega_max)
+    if dt > 0 and math.isfinite(dt) and math.isfinite(omega):
+        return dt
+    lo, hi = MODULUS_RANGE
+    raise FemError(f"the certified stable step of {describe_material(material)} is {dt!r} s (omega_max = {omega!r} "
+                   f"rad/s): its stiffness bound is not finite in float64; expected moduli in [{lo:g}, {hi:g}] Pa "
+                   f"and a positive finite density")
+
+
 def count_steps(t_end: float, dt: float) -> float:
     """The number of steps ``ceil(t_end/dt)`` as a float (may be huge); FemError if it is not finite.
 
@@ -190,7 +227,7 @@ def check_device(device):
     import torch
 
     valid = "'cpu'" + (f" or 'cuda'/'cuda:N' (N < {torch.cuda.device_count()})" if torch.cuda.is_available()
-                       else " (CUDA is not available on this machine)")
+                       else " (no CUDA device here)")
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
@@ -199,7 +236,7 @@ def check_device(device):
         return dev
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise FemError(f"device {device!r}: CUDA is not available on this machine; expected {valid}")
+            raise FemError(f"device {device!r}: CUDA is not available on this machine; expected 'cpu'")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise FemError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s); "
                            f"expected {valid}")

@@ -10,7 +10,11 @@ Protocol
 ``stress(strain)``     (..., n) -> (..., n). Called once per time step with every quadrature point of
                        the mesh batched, shape (n_cells, n_qp, n).
 ``stiffness_bound()``  the certificate: a symmetric (n, n) tensor ``C_b`` with ``C(e) ⪯ C_b`` for every
-                       strain ``e`` (needs a symmetric tangent), or a float ``L ≥ sup_e ‖C(e)‖₂``.
+                       strain ``e`` (needs a symmetric tangent), or a float ``L ≥ sup_e ‖C(e)‖₂``;
+                       finite entries only. A material with no global bound raises
+                       :class:`~fem.errors.NoStiffnessBound` saying why (the one way to say so; the
+                       solver then runs only with a numeric dt). Any other exception is a bug and
+                       propagates; returning None is an error.
 ``energy(strain)``     optional, (..., n) -> (...): strain-energy density with ``stress = ∇energy``.
 ``linear_stiffness()`` optional, returns the constant (n, n) tangent of a *linear* material (or None);
                        the solver then uses one sparse K @ u per step instead of the material call.
@@ -35,8 +39,8 @@ attribute or set it False.
                        plus geometric part, row-major pairs), for *every* F in the law's certified
                        domain. With ``kinematics="plane_strain"`` a law may return a tighter value; the
                        3D value is always valid in plane strain (A₂ᴰ is a principal submatrix of A₃ᴰ at
-                       F33 = 1, a 3D state). A law with no certified domain raises ValueError saying why
-                       (the solver then needs a numeric dt).
+                       F33 = 1, a 3D state). A law with no certified domain raises
+                       :class:`~fem.errors.NoStiffnessBound` saying why (the solver then needs a numeric dt).
 ``domain``             the certified domain, e.g. a ``StretchDomain(lam_lo, lam_hi, J_lo, J_hi)``
                        (principal stretches of F in [lam_lo, lam_hi], J = det F in [J_lo, J_hi]), or None.
 ``in_domain(F)``       (..., d, d) -> (...) bool: True where F lies inside ``domain``. The solver calls it
@@ -77,17 +81,20 @@ class Material(Protocol):
 def bound_matrix(bound: Bound, n: int, dtype=torch.float64, device=None) -> torch.Tensor:
     """Certificate as an (n, n) matrix: a matrix is returned as is (checked), a scalar L as ``L·I``.
 
-    Raises ValueError for a matrix of the wrong shape, a non-symmetric matrix or a negative/NaN L.
+    Raises ValueError for a matrix of the wrong shape, with NaN/inf entries or not symmetric, and for a
+    negative, NaN or infinite L (an infinite bound certifies nothing: raise NoStiffnessBound instead).
     """
     if isinstance(bound, torch.Tensor) and bound.ndim == 2:
         if bound.shape != (n, n):
             raise ValueError(f"stiffness bound must be ({n}, {n}), got {tuple(bound.shape)}")
         c = bound.to(dtype=dtype, device=device)
+        if not bool(torch.isfinite(c).all()):
+            raise ValueError(f"stiffness bound matrix must be finite, got {c.tolist()}")
         if not torch.allclose(c, c.T, rtol=1e-12, atol=1e-12 * float(c.abs().max())):
             raise ValueError("stiffness bound matrix must be symmetric (a Loewner bound needs a symmetric C_b)")
         return c
     lip = float(bound)
-    if not lip >= 0.0 or lip != lip:
+    if not (math.isfinite(lip) and lip >= 0.0):
         raise ValueError(f"scalar stiffness bound L must be a finite number >= 0, got {bound!r}")
     return lip * torch.eye(n, dtype=dtype, device=device)
 
@@ -199,6 +206,15 @@ def supported_kinematics(material) -> tuple[str, ...]:
     return (kin,) if isinstance(kin, str) else tuple(kin)
 
 
+def stiffness_bound_for(material, kinematics: str):
+    """The material's certificate for a mesh of ``kinematics``: ``stiffness_bound(kinematics=...)`` for a
+    finite-strain law (which may be tighter in plane strain), ``stiffness_bound()`` otherwise. Whatever
+    the material raises (:class:`~fem.errors.NoStiffnessBound`: no certified bound) propagates."""
+    if is_finite_strain(material):
+        return material.stiffness_bound(kinematics=kinematics)
+    return material.stiffness_bound()
+
+
 def check_material(material, kinematics: str) -> None:
     """FemError unless ``material`` has ``stress``/``stiffness_bound`` and supports the mesh's ``kinematics``.
 
@@ -213,10 +229,10 @@ def check_material(material, kinematics: str) -> None:
                        f"(see fem.material.Material)")
     supported = supported_kinematics(material)
     shown = supported[0] if len(supported) == 1 else supported
-    if kinematics not in supported:
-        raise FemError(f"kinematics mismatch: material's {shown!r} vs mesh's {kinematics!r} "
-                       f"(a {mandel.DIM.get(kinematics, '?')}D mesh needs a {kinematics!r} material)")
     if is_finite_strain(material) and kinematics == "uniaxial":
         raise FemError(f"{type(material).__name__} is a finite-strain law (F in, P out) and runs on plane-strain "
                        "or 3D meshes; a 1D bar is exact at any stretch with a uniaxial law (nominal stress vs "
                        "du/dX = stretch - 1)")
+    if kinematics not in supported:
+        raise FemError(f"kinematics mismatch: material's {shown!r} vs mesh's {kinematics!r} "
+                       f"(a {mandel.DIM.get(kinematics, '?')}D mesh needs a {kinematics!r} material)")

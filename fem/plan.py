@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from fem.errors import FemError
+from fem.limits import Limits, check_run, check_time_step, count_steps, estimate_output
 from fem.solve_options import EnergyCheck, Monitor, SaveAt
 
 __all__ = ["RunPlan", "plan_run", "UNSAFE_MONITORS"]
@@ -41,11 +42,19 @@ class RunPlan:
         return n % self.save_every == 0 or n == self.n_steps
 
 
-def plan_run(setup, t_end: float, save: SaveAt, energy: EnergyCheck, monitor: Monitor) -> RunPlan:
-    """The :class:`RunPlan` of a run of ``setup`` (a :class:`fem.setup.RunSetup`) to ``t_end``; sets ``setup.dt``."""
-    if not (t_end > 0 and math.isfinite(t_end)):
-        raise FemError(f"t_end must be a positive finite time, got {t_end!r}")
-    n_steps = max(1, math.ceil(t_end / setup.dt * (1 - 1e-12)))
+def plan_run(setup, t_end: float, save: SaveAt, energy: EnergyCheck, monitor: Monitor, *, n_probes: int = 0,
+             probe_every: int = 1, limits: Limits | None = None) -> RunPlan:
+    """The :class:`RunPlan` of a run of ``setup`` (a :class:`fem.setup.RunSetup`) to ``t_end``; sets ``setup.dt``.
+
+    Sizes the run first (:mod:`fem.limits`): LimitError when its steps, frames or estimated bytes
+    (frames written or kept, energy and probe rows) exceed ``limits`` (None: the defaults).
+    """
+    if isinstance(t_end, bool) or not isinstance(t_end, (int, float)) or not (t_end > 0 and math.isfinite(t_end)):
+        raise FemError(f"t_end must be a positive finite time (s), got {t_end!r}")
+    check_time_step(setup.dt, "the time step")
+    n_float = count_steps(t_end, setup.dt)
+    check_run(n_float, None, limits)
+    n_steps = int(n_float)
     dt = t_end / n_steps
     if dt < setup.dt * (1 - 1e-12):
         log.info("dt shortened from %.6g to %.6g s so that %d steps end at t_end = %.6g s",
@@ -58,5 +67,9 @@ def plan_run(setup, t_end: float, save: SaveAt, energy: EnergyCheck, monitor: Mo
             # an unsafe step the user allowed: watch the measured limit (about UNSAFE_MONITORS times per run)
             monitor_every = max(1, n_steps // UNSAFE_MONITORS)
             log.info("dt above the certified step: measuring the critical step every %d steps", monitor_every)
+    writes = save.writer is not None or (save.keep is None or save.keep)   # frames written or kept in memory
+    estimate = estimate_output(setup.problem.mesh, n_steps, save_every=save.every, energy_every=energy.every,
+                               fields=writes, n_probes=n_probes, probe_every=probe_every)
+    check_run(n_steps, estimate, limits)
     return RunPlan(n_steps, dt, save.every or max(1, n_steps // 100), energy.every or max(1, n_steps // 1000),
                    monitor_every)

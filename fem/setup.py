@@ -2,9 +2,10 @@
 
 :class:`RunSetup` is shared by :func:`fem.solve` and :func:`fem.iterate`. The time step is resolved
 here (:meth:`RunSetup.resolve_dt`): ``"certified"`` takes the step of
-:func:`fem.timestep.certified_time_step` (element method, a proven bound) for a material with a
-global stiffness bound; a float above it is refused unless ``allow_unsafe_dt`` (then a
-:class:`~fem.errors.FemWarning`). The faults (NaN/inf, inverted elements) are described here too,
+:func:`fem.timestep.choose_certified_step` (a proven bound: the global form when its one-off cost is
+small against the run, whose length comes from ``t_end`` and a measured step, else the element form;
+``dt_method`` / ``dt_reason`` say which and why) for a material with a global stiffness bound; a
+float above it is refused unless ``allow_unsafe_dt`` (then a :class:`~fem.errors.FemWarning`). The faults (NaN/inf, inverted elements) are described here too,
 with the step, time, element and centroid, and the likely cause when the step is above the proven one.
 
 A finite-strain material (``finite_strain = True``, :mod:`fem.material`) gets a gradient-mode
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import time
 import warnings
 
 import numpy as np
@@ -27,11 +29,11 @@ import torch
 from fem.assembly import Assembly
 from fem.bc import compile_conditions
 from fem.central_difference import CentralDifference, State
-from fem.errors import FemError, FemWarning
+from fem.errors import FemError, FemWarning, NoStiffnessBound
 from fem.faults import describe_cell, inverted_cells, out_of_domain, worst_cell
 from fem.forces import InternalForce
-from fem.limits import check_certified_step
-from fem.material import check_material, is_finite_strain
+from fem.limits import check_certified_step, check_stiffness_bound
+from fem.material import check_material, stiffness_bound_for
 from fem.solve_options import Compute
 from fem.viscosity import BulkViscosity, ViscousTerm, damped_time_step
 
@@ -73,30 +75,57 @@ def initial_field(value, mesh, name: str, like: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(a.reshape(-1), dtype=like.dtype, device=like.device)
 
 
-def certified_step(assembly, material, density):
-    """(TimeStep, None) from the material's certificate (element method), or (None, reason) without one.
+def certified_step(assembly, material, density, *, certified=None, t_end: float | None = None, step_cost=None,
+                   given_dt: float | None = None):
+    """(TimeStep, None) from the material's certificate, or (None, reason) without one.
 
-    A material declares that it has no global stiffness bound by lacking ``stiffness_bound``, by
-    returning None from it, or by raising ValueError from it (the stiffening rubber laws do: their
-    tangent is unbounded as the stretch goes to 0). Such a material runs only with a numeric dt.
+    The form (element or global) is chosen by :func:`fem.timestep.choose_certified_step` from
+    ``certified`` (a :class:`~fem.timestep.CertifiedStep` or a method name; None: ``"auto"``), the run
+    length ``t_end`` (s, None: unknown) and ``step_cost`` (s per step, or a callable ``dt -> s``
+    measured only when needed). With a numeric ``given_dt`` and ``"auto"``, the element form is enough
+    when the given step is below it (no tighter bound is needed to accept it).
+
+    A material declares that it has no global stiffness bound by raising
+    :class:`~fem.errors.NoStiffnessBound` from ``stiffness_bound()`` (the stiffening rubber laws do:
+    their tangent is unbounded as the stretch goes to 0). Such a material runs only with a numeric dt.
+    Any other exception propagates (a bug is not "no bound"); returning None is a FemError.
     """
-    from fem.timestep import certified_time_step
+    from fem.timestep import CertifiedStep, choose_certified_step
 
     name = type(material).__name__
-    if not callable(getattr(material, "stiffness_bound", None)):
-        return None, f"{name} has no stiffness_bound()"
     try:
         # a finite-strain law may return a tighter bound for plane strain (the 3D one is valid too)
-        bound = (material.stiffness_bound(kinematics=assembly.kinematics) if is_finite_strain(material)
-                 else material.stiffness_bound())
-    except ValueError as exc:
+        bound = stiffness_bound_for(material, assembly.kinematics)
+    except NoStiffnessBound as exc:
         return None, f"{name} has no global stiffness bound ({exc})"
     if bound is None:
-        return None, f"{name} has no global stiffness bound"
+        raise FemError(f"{name}.stiffness_bound() returned None; a material without a global bound raises "
+                       "fem.errors.NoStiffnessBound saying why")
+    check_stiffness_bound(bound, material)  # NaN/inf or beyond float range: one clear error, before any use
     # damping=0: the centred damping of fem.central_difference does not lower the limit 2/ω_max
-    timestep = certified_time_step(assembly, bound, density, method="element")
+    choice = CertifiedStep.coerce(certified)
+    kw = {"budget": choice.budget, "always_s": choice.always_s}
+    timestep = None
+    if given_dt is not None and choice.method == "auto":
+        timestep = choose_certified_step(assembly, bound, density, method="element", **kw)
+        if given_dt <= timestep.dt * (1 + 1e-12):
+            timestep.reason = "element form: the given dt is below it, no tighter bound is needed"
+        else:
+            timestep = None
+    if timestep is None:
+        timestep = choose_certified_step(assembly, bound, density, t_end=t_end, step_cost_s=step_cost,
+                                         method=choice.method, **kw)
     check_certified_step(timestep, material)  # 0 s or NaN (a bound beyond float range) is an error
     return timestep, None
+
+
+def _number_or_none(dt) -> float | None:
+    """``dt`` as a float when it is a positive finite number (else None: resolve_dt says what is wrong)."""
+    try:
+        x = float(dt)
+    except (TypeError, ValueError):
+        return None
+    return x if x > 0 and math.isfinite(x) else None
 
 
 class RunSetup:
@@ -108,26 +137,46 @@ class RunSetup:
     """
 
     def __init__(self, problem, dt, *, compute: Compute = Compute(), allow_unsafe_dt: bool = False,
-                 viscosity: BulkViscosity | None = None):
+                 viscosity: BulkViscosity | None = None, certified=None, t_end: float | None = None):
         p = problem
         # bulk viscosity (fem.viscosity): on by default; it lowers the certified step by √(1+ξ_b²) − ξ_b
         self.viscosity = BulkViscosity.coerce(viscosity)
         self.problem = p
-        finite = is_finite_strain(p.material)
-        self.assembly = a = Assembly(p.mesh, mode="gradient" if finite and p.mesh.dim > 1 else "mandel",
-                                     dtype=compute.dtype, device=compute.device,
-                                     thickness=p.thickness, area=p.area)
+        self.assembly = a = Assembly.for_material(p.mesh, p.material, dtype=compute.dtype, device=compute.device,
+                                                  thickness=p.thickness, area=p.area)
         check_material(p.material, a.kinematics)
         if not float(p.damping) >= 0.0:
             raise FemError(f"damping (mass-proportional alpha, 1/s) must be >= 0, got {p.damping}")
         self.mass = a.lumped_mass(p.density)
         self.conditions = compile_conditions(p, a, self.mass)
         self.forces = InternalForce(a, p.material, use_linear=compute.use_linear)
-        self.timestep, self.no_certificate = certified_step(a, p.material, p.density)
+        given = None if isinstance(dt, str) else _number_or_none(dt)
+        self.timestep, self.no_certificate = certified_step(a, p.material, p.density, certified=certified,
+                                                            t_end=t_end, step_cost=self.measure_step_cost,
+                                                            given_dt=given)
         if self.timestep is not None:
             self.timestep = damped_time_step(self.timestep, self.viscosity)
         self.dt_certified = None if self.timestep is None else float(self.timestep.dt)
+        #: "element" | "global" (the certified step's form) and why, one line; None / "" without a certificate
+        self.dt_method = None if self.timestep is None else self.timestep.method
+        self.dt_reason = "" if self.timestep is None else self.timestep.reason
         self.dt = self.resolve_dt(dt, allow_unsafe_dt)
+
+    def measure_step_cost(self, dt: float, steps: int = 3) -> float:
+        """Estimated wall time (s) of one step of the run: the best of ``steps`` steps of the scheme
+        from rest (no viscosity) × :data:`fem.stepcost.LOOP_FACTOR` (the loop's checks and recorders)."""
+        from fem.stepcost import LOOP_FACTOR
+
+        stepper = CentralDifference(self.forces, self.mass, self.conditions, dt, float(self.problem.damping))
+        zero = torch.zeros_like(self.mass)
+        best = math.inf
+        with torch.no_grad():
+            state = stepper.init(zero, zero)
+            for _ in range(steps):
+                t0 = time.perf_counter()
+                state = stepper.step(state)
+                best = min(best, time.perf_counter() - t0)
+        return LOOP_FACTOR * best
 
     def resolve_dt(self, dt, allow_unsafe: bool) -> float:
         """The step asked for, checked against the certified one (see the module docstring)."""
@@ -146,7 +195,7 @@ class RunSetup:
             log.warning("dt = %.6g s is not checked against a certified step: %s", dt, self.no_certificate)
         elif dt > cert * (1 + 1e-12):
             msg = (f"dt = {dt:.6g} s exceeds the certified stable step {cert:.6g} s "
-                   f"({dt / cert:.3f}x; element method, controlling element "
+                   f"({dt / cert:.3f}x; {self.timestep.method} form, controlling element "
                    f"{getattr(self.timestep, 'controlling_element', None)})")
             if not allow_unsafe:
                 raise FemError(msg + "; use dt='certified', a smaller dt, or allow_unsafe_dt=True")

@@ -33,7 +33,14 @@ Schema (``*`` = required; units SI)::
     [material]                                  # exactly one of type / model
     type = "linear_elastic"                     # E*, nu (default 0), kinematics (default: the mesh's)
     type = "nonlinear_bar"                      # E1*, E2*, eps0* (1D)
-    model = "rubber.pt"                         # a model file, loaded by the material_loader (lipmat)
+    type = "neo_hookean"                        # finite strain (2D plane strain, 3D): mu*
+         | "mooney_rivlin" | "yeoh" | "ogden"   #   C10*, C01* | C1*, C2, C3 | mu* = [..], alpha* = [..]
+         | "gent" | "arruda_boyce"              #   mu*, Jm* | mu*, N*
+                                                #   all: exactly one of K (bulk modulus) or nu, and
+                                                #   domain = [lam_lo, lam_hi, J_lo, J_hi] | false (default:
+                                                #   the law's); the run stops if an element leaves it
+    model = "rubber.pt"                         # a model file, loaded by the material_loader (lipmat);
+                                                # small- or finite-strain (then as the inline laws)
     density = 1000.0                            # * kg/m³
 
     [[bc]]                                      # any number
@@ -70,6 +77,9 @@ Schema (``*`` = required; units SI)::
     threads = 1                                 # torch CPU threads (default: automatic)
     monitor_every = 500                         # measure the critical step (an estimate) every N steps;
                                                 # energy.csv gains dt_critical_s and dt_margin columns
+    certified_method = "auto"                   # dt = "certified": "auto" (the tight global form when its
+                                                # cost is < 5 % of the run or < 1 s, else the element form),
+                                                # "global" or "element"
 
     [output]
     dir = "bar_out"                             # default "<deck stem>_out" beside the deck

@@ -15,6 +15,7 @@ from fem import mandel
 from fem.deck.conditions import read_bc, read_initial, read_load, select
 from fem.deck.settings import Deck, OutputSettings
 from fem.deck.table import REQUIRED, Table
+from fem import hyperelastic
 from fem.errors import DeckError, FemError
 from fem.material import LinearElastic, NonlinearBar, check_material
 from fem.mesh import Mesh, bar, box, rectangle
@@ -34,12 +35,57 @@ _KINEMATICS_OF_DIM = {d: k for k, d in mandel.DIM.items()}
 MATERIALS: dict[str, tuple[type, dict[str, Any]]] = {
     "linear_elastic": (LinearElastic, {"E": REQUIRED, "nu": 0.0}),
     "nonlinear_bar": (NonlinearBar, {"E1": REQUIRED, "E2": REQUIRED, "eps0": REQUIRED}),
+    # finite strain (plane strain and 3D meshes), fem.hyperelastic: + exactly one of K, nu; optional domain
+    "neo_hookean": (hyperelastic.NeoHookean, {"mu": REQUIRED}),
+    "mooney_rivlin": (hyperelastic.MooneyRivlin, {"C10": REQUIRED, "C01": REQUIRED}),
+    "yeoh": (hyperelastic.Yeoh, {"C1": REQUIRED, "C2": 0.0, "C3": 0.0}),
+    "ogden": (hyperelastic.Ogden, {"mu": REQUIRED, "alpha": REQUIRED}),
+    "gent": (hyperelastic.Gent, {"mu": REQUIRED, "Jm": REQUIRED}),
+    "arruda_boyce": (hyperelastic.ArrudaBoyce, {"mu": REQUIRED, "N": REQUIRED}),
 }
+#: keys every finite-strain inline law takes besides its own (bulk modulus or Poisson ratio, certified domain)
+FINITE_STRAIN_KEYS = ("K", "nu", "domain")
+_FINITE_STRAIN_TYPES = ("neo_hookean", "mooney_rivlin", "yeoh", "ogden", "gent", "arruda_boyce")
+_LIST_PARAMS = {"ogden": ("mu", "alpha")}
 #: mesh generators: name -> their keys in [mesh]
 GENERATORS = {"bar": ("lx", "nx"), "rectangle": ("lx", "ly", "nx", "ny", "cell"),
               "box": ("lx", "ly", "lz", "nx", "ny", "nz", "cell")}
 _TOP = ("title", "mesh", "material", "bc", "load", "initial", "time", "solver", "output")
 DEFAULT_TOL = 1e-9
+
+
+def _numbers(t: Table, key) -> list[float]:
+    """A non-empty list of numbers (Ogden's mu and alpha)."""
+    v = t.get(key, REQUIRED)
+    if not (isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)):
+        raise t.type_error(key, "a non-empty list of numbers", v)
+    return [float(x) for x in v]
+
+
+def _finite_strain_options(t: Table) -> dict:
+    """K or nu (exactly one; the law checks) and the certified domain of a finite-strain inline law.
+
+    ``domain = [lam_lo, lam_hi, J_lo, J_hi]`` (principal stretches and J = det F), ``false`` for no
+    certified domain (no certified dt: give dt as a number), absent for the law's default domain.
+    """
+    kw = {}
+    if t.has("K"):
+        kw["K"] = t.number("K", positive=True)
+    if t.has("nu"):
+        kw["nu"] = t.number("nu")
+    if t.has("domain"):
+        v = t.get("domain", REQUIRED)
+        if v is False:
+            kw["domain"] = False
+        else:
+            lo_hi = t.vector("domain", 4) if isinstance(v, list) and len(v) == 4 else None
+            if lo_hi is None:
+                raise t.type_error("domain", "[lam_lo, lam_hi, J_lo, J_hi] or false", v)
+            try:
+                kw["domain"] = hyperelastic.StretchDomain(*(float(x) for x in lo_hi))
+            except FemError as exc:
+                raise t.error(str(exc)) from None
+    return kw
 
 
 class _Reader:
@@ -70,7 +116,8 @@ class _Reader:
         problem = Problem(mesh, material, density, bcs=tuple(bcs), loads=tuple(loads), u0=u0, v0=v0,
                           damping=damping, **section)
         return Deck(self.path, title, problem, t_end, dt, unsafe, energy_tol, output, source,
-                    device, dtype, threads, raw=self.data, monitor_every=monitor_every)
+                    device, dtype, threads, raw=self.data, monitor_every=monitor_every,
+                    certified_method=self.certified_method(top.table("solver")))
 
     # -- [mesh] -----------------------------------------------------------------------------------
     def mesh(self, t: Table):
@@ -140,7 +187,8 @@ class _Reader:
         kinematics = _KINEMATICS_OF_DIM[mesh.dim]
         has_type, has_model = t.has("type"), t.has("model")
         if not (has_type or has_model):
-            t.check({"type", "model", "density", "kinematics", *(k for _, ps in MATERIALS.values() for k in ps)})
+            t.check({"type", "model", "density", "kinematics", *FINITE_STRAIN_KEYS,
+                     *(k for _, ps in MATERIALS.values() for k in ps)})
         if has_type == has_model:
             raise t.error(f"give exactly one of type = {' | '.join(map(repr, MATERIALS))} "
                           f"or model = \"file.pt\"")
@@ -161,10 +209,14 @@ class _Reader:
             kind = t.string("type", choices=tuple(MATERIALS))
             cls, params = MATERIALS[kind]
             extra = ("kinematics",) if kind == "linear_elastic" else ()
+            extra += FINITE_STRAIN_KEYS if kind in _FINITE_STRAIN_TYPES else ()
             t.check(("type", "density", *params, *extra))
             density = t.number("density", positive=True)
-            kw = {p: t.number(p, d) for p, d in params.items()}
-            if extra:
+            lists = _LIST_PARAMS.get(kind, ())
+            kw = {p: (_numbers(t, p) if p in lists else t.number(p, d)) for p, d in params.items()}
+            if kind in _FINITE_STRAIN_TYPES:
+                kw.update(_finite_strain_options(t))
+            elif extra:
                 kw["kinematics"] = t.string("kinematics", kinematics, choices=mandel.KINEMATICS)
             try:
                 material = cls(**kw)
@@ -192,13 +244,19 @@ class _Reader:
     def solver(self, t: Table | None):
         if t is None:
             return 0.5, "cpu", "float64", None, None
-        t.check(("energy_tol", "device", "dtype", "threads", "monitor_every"))
+        t.check(("energy_tol", "device", "dtype", "threads", "monitor_every", "certified_method"))
         tol = t.data.get("energy_tol", 0.5)
         tol = None if tol is False else t.number("energy_tol", 0.5, positive=True)
         threads = t.integer("threads", None) if t.has("threads") else None
         monitor = t.integer("monitor_every", None) if t.has("monitor_every") else None
         return (tol, t.string("device", "cpu"), t.string("dtype", "float64", choices=("float64", "float32")),
                 threads, monitor)
+
+    def certified_method(self, t: Table | None) -> str:
+        """[solver] certified_method: the form of dt = "certified" (:class:`fem.timestep.CertifiedStep`)."""
+        from fem.timestep import CERTIFIED_METHODS
+
+        return "auto" if t is None else t.string("certified_method", "auto", choices=CERTIFIED_METHODS)
 
     # -- [output] ---------------------------------------------------------------------------------
     def output(self, t: Table | None, mesh: Mesh) -> OutputSettings:

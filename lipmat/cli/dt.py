@@ -195,13 +195,14 @@ def compute(mesh, material, density: float, *, method: str = "both", damping_rat
             safety: float = 1.0) -> dict:
     """Every number ``lipmat dt`` reports, as a JSON-ready dict (see ``run``)."""
     import fem
+    from fem.material import stiffness_bound_for
     from fem.timestep import certified_time_step, critical_time_step
 
     check_options(density, damping_ratio, safety)
     damping = damping_ratio
-    asm = fem.Assembly(mesh)
+    asm = fem.Assembly.for_material(mesh, material)   # gradient mode (B0) for a finite-strain law
     fem.check_material(material, asm.kinematics)
-    bound = material.stiffness_bound()
+    bound = stiffness_bound_for(material, asm.kinematics)
     elem = certified_time_step(asm, bound, density, method="element", damping=damping, safety=safety)
     glob = None
     if method in ("global", "both"):
