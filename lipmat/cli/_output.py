@@ -30,3 +30,37 @@ def finite(value):
 def dumps(obj, **kw) -> str:
     """RFC 8259 JSON of ``obj`` (``allow_nan=False`` after :func:`finite`)."""
     return json.dumps(finite(obj), allow_nan=False, **kw)
+
+
+def output_file(path, what: str) -> Path:
+    """``path`` ready to be written: its folder created; LipmatError if it names a folder, a FIFO or a
+    device (an atomic write would replace such a node by a regular file), or lies under a file."""
+    import os
+    import stat
+
+    from lipmat.errors import LipmatError
+
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        mode = os.stat(path).st_mode if path.exists() else 0
+        if stat.S_ISDIR(mode):
+            raise LipmatError(f"{what} {path}: is a folder; expected a file name")
+        if path.exists() and not stat.S_ISREG(mode):
+            raise LipmatError(f"{what} {path}: exists and is not a regular file (a FIFO, socket or device); "
+                              f"expected a new or regular file")
+    output_dir(path.parent, what)
+    return path
+
+
+def output_dir(path, what: str, *, create: bool = True) -> Path:
+    """Create folder ``path`` (and its parents; only check with ``create=False``); LipmatError naming the
+    file in the way if one is."""
+    from lipmat.errors import LipmatError
+
+    path = Path(path)
+    for part in [path, *path.parents]:
+        if part.exists() and not part.is_dir():
+            raise LipmatError(f"{what} {path}: {part} is a file, not a folder; expected a folder path")
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path

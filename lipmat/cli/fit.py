@@ -1,28 +1,45 @@
 """Fit a material law to CSV measurements and write a model file with its stiffness certificate.
 
 Examples:
-  lipmat fit data/treloar_uniaxial.csv --model uniaxial --out rubber.pt --plot fit.png
-  lipmat fit curve.csv --model ogden3 --out ogden.pt --json
+  lipmat fit data/treloar_uniaxial.csv --model uniaxial --out out/rubber.pt --plot out/fit.png
+  lipmat fit curve.csv --stress-unit kPa --model ogden3 --json
 
 Neural models: uniaxial (default; certified monotone 1D law), uniaxial_sn, isotropic, mlp. Classical
-baselines (from lipmat.models.classical, e.g. neohookean, ogden3) are fitted by least squares.
-By default the slope cap is 1.1 × the data's largest secant slope (origin included); --max-stiffness
+laws (lipmat.models.classical: linear, neohookean, mooney_rivlin, yeoh, ogden1..ogden6, gent,
+arruda_boyce) are fitted by least squares to one uniaxial curve.
+
+A stress column names its unit (nominal_stress_MPa, stress_kPa, ...); for a column without one give
+--stress-unit. Without --out the model is written to out/<first data file's name>.pt.
+By default the slope cap is 1.1 x the data's largest secant slope (origin included); --max-stiffness
 sets it in Pa. --json prints one JSON object (r2, rmse, mape, stiffness_bound, empirical_stiffness,
-ratio, seconds, ...).
+ratio, seconds, ...), strict JSON (a value that is not a finite number is null).
 """
 from __future__ import annotations
 
-import json
+import difflib
 import logging
 import sys
+from pathlib import Path
+
+from lipmat.errors import LipmatError
 
 HELP = "fit a material law to CSV measurements and write a model file"
+
+#: Neural models (lipmat.fit) and classical laws (lipmat.models.classical) the command fits.
+NEURAL = ("uniaxial", "uniaxial_sn", "isotropic", "mlp")
+CLASSICAL = ("linear", "neohookean", "mooney_rivlin", "yeoh", *(f"ogden{k}" for k in range(1, 7)), "gent",
+             "arruda_boyce")
+#: Largest epoch / L-BFGS counts accepted (a typo such as 4e9 epochs would run for days).
+MAX_EPOCHS = 10_000_000
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("data", nargs="+", metavar="DATA.csv", help="measurement files (curves or tensor tables)")
-    parser.add_argument("--model", default="uniaxial", help="model name (default: uniaxial)")
-    parser.add_argument("--out", required=True, metavar="MODEL.pt", help="model file to write")
+    parser.add_argument("--model", default="uniaxial", help="model name (default: uniaxial; see above)")
+    parser.add_argument("--out", default=None, metavar="MODEL.pt",
+                        help="model file to write (default: out/<first data file's name>.pt)")
+    parser.add_argument("--stress-unit", default=None, choices=("Pa", "kPa", "MPa", "GPa"), dest="stress_unit",
+                        help="unit of stress columns that carry no unit suffix")
     parser.add_argument("--max-stiffness", type=float, default=None, metavar="L",
                         help="slope cap in Pa (default: 1.1 x the data's largest secant slope)")
     parser.add_argument("--epochs", type=int, default=None, help="Adam epochs (default: per model)")
@@ -30,55 +47,148 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--loss", choices=("relative", "absolute"), default="relative")
     parser.add_argument("--validation", type=float, default=0.0, metavar="F",
-                        help="fraction of each file's points held out and reported separately")
+                        help="fraction in [0, 0.5] of each file's points held out and reported separately")
     parser.add_argument("--plot", default=None, metavar="FIT.png", help="plot data, fit and extrapolation")
-    parser.add_argument("--baselines", action="store_true", help="add the classical baselines to the plot")
+    parser.add_argument("--baselines", action="store_true",
+                        help="also fit the classical laws to the first curve; their R², RMSE, MAPE in the "
+                             "output and the plot's legend")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (default: on a terminal)")
+
+
+def check_model_name(name: str) -> None:
+    """LipmatError listing every model the command fits, with a close match if there is one."""
+    known = [*NEURAL, *CLASSICAL, *_extra_models()]
+    if name in known:
+        return
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise LipmatError(f"unknown --model {name!r}{hint}; expected a neural model ({', '.join(NEURAL)}) or a "
+                      f"classical law ({', '.join(CLASSICAL)})"
+                      + (f" or {', '.join(_extra_models())}" if _extra_models() else ""))
+
+
+def _extra_models() -> tuple[str, ...]:
+    """Further fitted models registered in lipmat.fit.DEFAULTS (beyond the neural ones listed above)."""
+    from lipmat.fit import DEFAULTS
+    return tuple(n for n in DEFAULTS if n not in NEURAL)
+
+
+def _check_options(args) -> None:
+    for opt, value in (("--epochs", args.epochs), ("--lbfgs", args.lbfgs)):
+        if value is not None and not 0 <= value <= MAX_EPOCHS:
+            raise LipmatError(f"{opt} {value}: expected a count in [0, {MAX_EPOCHS:.0e}]")
+    if not (0.0 <= args.validation <= 0.5):
+        raise LipmatError(f"--validation {args.validation:g}: expected a fraction in [0, 0.5]")
+    if args.max_stiffness is not None and not (0 < args.max_stiffness < float("inf")):
+        raise LipmatError(f"--max-stiffness {args.max_stiffness:g}: expected a finite slope cap > 0 in Pa "
+                          f"(max_stiffness)")
+    if args.seed < 0:
+        raise LipmatError(f"--seed {args.seed}: expected an integer >= 0")
+
+
+def default_out(data: list[str]) -> Path:
+    """out/<stem of the first data file>.pt"""
+    return Path("out") / f"{Path(data[0]).stem or 'model'}.pt"
 
 
 def run(args) -> int:
     import torch
 
-    from lipmat.fit import DEFAULTS, _as_sets, fit
+    from lipmat.cli._output import dumps, output_file
+    from lipmat.data import load_csv
     from lipmat.io import save
 
-    torch.set_default_dtype(torch.float64)
-    if args.model in DEFAULTS:
-        result = fit(args.model, list(args.data), epochs=args.epochs, seed=args.seed,
-                     max_stiffness=args.max_stiffness, lbfgs_steps=args.lbfgs, loss=args.loss,
-                     validation=args.validation, progress=False if args.json or args.no_progress else None)
-        model, report = result.model, result.report.to_dict()
-    else:
-        model, report = _fit_classical(args)
-    save(model, args.out, report=report)
-    report["out"] = str(args.out)
-    if args.plot:
-        from lipmat.plots import plot_fit
-        plot_fit(args.plot, model, _as_sets(list(args.data)),
-                 baselines=_baselines(args.data) if args.baselines else None)
-        report["plot"] = str(args.plot)
+    check_model_name(args.model)
+    _check_options(args)
+    out = output_file(args.out or default_out(args.data), "--out")
+    plot = output_file(args.plot, "--plot") if args.plot else None
+    items = [load_csv(p, stress_unit=args.stress_unit) for p in args.data]
+    with _float64(torch):
+        from lipmat.fit import DEFAULTS, _as_sets, fit
+
+        if args.model in DEFAULTS:
+            result = fit(args.model, items, epochs=args.epochs, seed=args.seed,
+                         max_stiffness=args.max_stiffness, lbfgs_steps=args.lbfgs, loss=args.loss,
+                         validation=args.validation, progress=False if args.json or args.no_progress else None)
+            model, report = result.model, result.report.to_dict()
+            report.update(describe_stiffness(model, report))
+            report["cap_source"] = "--max-stiffness" if args.max_stiffness is not None else \
+                "1.1 x the data's largest secant slope"
+        else:
+            model, report = _fit_classical(args, items)
+        save(model, out, report=report)
+        report["out"] = str(out)
+        baselines = _baselines(items[0]) if args.baselines else None
+        if baselines is not None:
+            report["baselines"] = {n: m for n, (_, m) in baselines.items()}
+        if plot is not None:
+            from lipmat.plots import plot_fit
+            plot_fit(plot, model, _as_sets(items),
+                     baselines={n: fn for n, (fn, _) in baselines.items()} if baselines else None)
+            report["plot"] = str(plot)
     if args.json:
-        print(json.dumps(report, default=str))
+        print(dumps(report))
     else:
         _print_text(report)
     return 0
 
 
-def _fit_classical(args):
+class _float64:
+    """Run the fit in float64 and give the caller's default dtype back afterwards."""
+
+    def __init__(self, torch):
+        self.torch = torch
+
+    def __enter__(self):
+        self.saved = self.torch.get_default_dtype()
+        self.torch.set_default_dtype(self.torch.float64)
+
+    def __exit__(self, *exc):
+        self.torch.set_default_dtype(self.saved)
+
+
+def describe_stiffness(model, report: dict) -> dict:
+    """What the stiffness numbers of a neural fit measure, and the small-strain moduli of a 2D/3D law.
+
+    1D laws: every number is a slope dσ/dε of the fitted curve. Multiaxial laws: the certificate is
+    λ_max(C_b) of the Mandel tangent (≥ its spectral norm), the cap bounds K and 2G, and the data's
+    secant slope is a uniaxial nominal-stress slope — three different measures, named here. The fit
+    determines ν only as far as the data constrain lateral strains; its value is reported, not chosen.
+    """
+    if model.kinematics == "uniaxial":
+        return {"stiffness_measure": "dσ/dε of the 1D law (certified bound and largest slope found)"}
+    import torch
+
+    x = torch.zeros(model.n, dtype=torch.float64)
+    c = torch.autograd.functional.jacobian(lambda e: model(e.unsqueeze(0))[0], x).detach()
+    g = float(c[-1, -1]) / 2.0                # Mandel shear entry = 2G
+    lam = float(c[0, 1])                      # off-diagonal normal entry = λ (plane strain and 3D)
+    young = g * (3 * lam + 2 * g) / (lam + g) if lam + g != 0 else float("nan")
+    nu = lam / (2 * (lam + g)) if lam + g != 0 else float("nan")
+    cap_note = ("cap L bounds the bulk modulus K and 2G (each response's slope), so λ_max(C_b) <= "
+                f"{3 if model.kinematics == '3d' else 2}·L")
+    return {"stiffness_measure": "λ_max(C_b): bound on the spectral norm of the Mandel tangent C(ε)",
+            "cap_measure": cap_note,
+            "data_stiffness_measure": "largest secant slope of the curves (nominal stress vs strain) or ‖Δσ‖/‖Δε‖ "
+                                      "of tables",
+            "small_strain": {"E": young, "nu": nu, "G": g, "K": lam + 2 * g / 3,
+                             "note": "tangent of the fitted law at ε = 0 (fitted, not assumed)"}}
+
+
+def _fit_classical(args, items):
     """Fit a classical baseline (lipmat.models.classical) to one curve; (model, report dict)."""
     import time
 
     from lipmat import metrics
-    from lipmat.data import load_csv
-    from lipmat.errors import LipmatError
+    from lipmat.errors import CertificateError
     from lipmat.models.classical import fit_baseline
 
     start = time.perf_counter()
-    if len(args.data) != 1:
-        raise LipmatError(f"classical baseline {args.model!r}: expected one uniaxial curve, received "
-                          f"{len(args.data)} files")
-    curve = load_csv(args.data[0])
+    if len(items) != 1 or items[0].strain.ndim != 1:
+        raise LipmatError(f"classical law {args.model!r}: expected one uniaxial curve, received "
+                          f"{len(items)} file(s)" + ("" if len(items) != 1 else " holding a tensor table"))
+    curve = items[0]
     model = fit_baseline(args.model, curve, loss=args.loss)
     pred = model.nominal_stress(1.0 + curve.strain)
     keep = curve.stress != 0
@@ -86,7 +196,7 @@ def _fit_classical(args):
          "mape": metrics.mape(curve.stress[keep], pred[keep])}
     try:
         bound, note = float(model.stiffness_bound()), "certified"
-    except LipmatError as exc:
+    except CertificateError as exc:
         bound, note = None, f"none: {exc}"
     over = float(model.stiffness_over_data(curve))
     name = str(model.config().get("name", args.model))
@@ -94,26 +204,36 @@ def _fit_classical(args):
                                          "points": int(len(curve.strain)), **m}],
               **m, "stiffness_bound": bound, "stiffness_bound_note": note,
               "empirical_stiffness": over, "empirical_note": "largest dP/dλ over the data range (estimate)",
+              "stiffness_measure": "dP/dλ of the fitted law (nominal stress vs stretch)",
               "ratio": (bound / over) if bound is not None and over > 0 else None,
               "seconds": time.perf_counter() - start, "provenance": [curve.provenance]}
     return model, report
 
 
-def _baselines(paths) -> dict:
-    """name -> (strain (k,) -> stress (k,) Pa) of every classical baseline fitted to the first curve."""
-    from lipmat.data import load_csv
+def _baselines(curve) -> dict:
+    """name -> (strain (k,) -> stress (k,) Pa, {r2, rmse, mape}) of every classical law fitted to ``curve``."""
+    from lipmat import metrics
     from lipmat.models.classical import BASELINES, fit_baseline
 
-    curve = load_csv(paths[0])
+    if getattr(curve, "strain", None) is None or curve.strain.ndim != 1:
+        raise LipmatError("--baselines: the classical laws fit a uniaxial curve; the first data file is a table")
     out = {}
+    keep = curve.stress != 0
     for name in BASELINES:
         try:
             law = fit_baseline(name, curve)
-        except Exception as exc:     # a baseline that cannot be fitted is left off the plot, not fatal
-            logging.getLogger(__name__).info("baseline %s not plotted: %s", name, exc)
+            pred = law.nominal_stress(1.0 + curve.strain)
+        except LipmatError as exc:      # a law that cannot be fitted to these data is left out, and said so
+            logging.getLogger(__name__).warning("baseline %s left out: %s", name, exc)
             continue
-        out[name] = (lambda law: (lambda strain: law.nominal_stress(1.0 + strain)))(law)
+        m = {"r2": float(metrics.r2(curve.stress, pred)), "rmse": float(metrics.rmse(curve.stress, pred)),
+             "mape": float(metrics.mape(curve.stress[keep], pred[keep]))}
+        out[name] = ((lambda law: (lambda strain: law.nominal_stress(1.0 + strain)))(law), m)
     return out
+
+
+def _num(x, fmt=".6g", unit=" Pa") -> str:
+    return "n/a" if x is None else f"{x:{fmt}}{unit}"
 
 
 def _print_text(r: dict) -> None:
@@ -126,12 +246,30 @@ def _print_text(r: dict) -> None:
         v = r["validation"]
         print(f"  validation: R² {v['r2']:.6f}  RMSE {v['rmse']:.4g} Pa  MAPE {v['mape']:.3f} %", file=out)
     sb, emp = r.get("stiffness_bound"), r.get("empirical_stiffness")
+    multiaxial = "small_strain" in r
     if sb is None:
         print(f"  stiffness: no certified bound ({r.get('stiffness_bound_note')}); largest tangent over the data "
-              f"{emp:.6g} Pa (estimate)", file=out)
-    else:
-        print(f"  stiffness: certified {sb:.6g} Pa, empirical {emp:.6g} Pa (ratio {r.get('ratio', float('nan')):.6f}), "
-              f"data secant {r.get('data_stiffness', float('nan')):.6g} Pa, cap {r.get('max_stiffness', float('nan')):.6g} Pa",
+              f"{_num(emp)} (estimate)", file=out)
+    elif multiaxial:
+        print(f"  stiffness: certified λ_max(C_b) {_num(sb)}, largest ‖C(ε)‖₂ found {_num(emp)} "
+              f"(ratio {_num(r.get('ratio'), '.6f', '')}; both on the Mandel tangent)", file=out)
+        print(f"  assumed:   cap L = {_num(r.get('max_stiffness'))} on the bulk modulus K and on 2G "
+              f"({r.get('cap_source')}; data secant {_num(r.get('data_stiffness'))}, a nominal-stress slope)",
               file=out)
+        ss = r["small_strain"]
+        print(f"  fitted:    small-strain E {_num(ss['E'], '.4g')}, ν {_num(ss['nu'], '.4f', '')}, "
+              f"G {_num(ss['G'], '.4g')}, K {_num(ss['K'], '.4g')} (tangent at ε = 0; ν is whatever the data's "
+              f"load cases determine)", file=out)
+    else:
+        line = f"  stiffness: certified {_num(sb)}, empirical {_num(emp)} (ratio {_num(r.get('ratio'), '.6f', '')})"
+        if r.get("data_stiffness") is not None:
+            line += f", data secant {_num(r['data_stiffness'])}, cap {_num(r.get('max_stiffness'))}"
+        elif r.get("model") == "linear":
+            line += " (the fitted E itself: a linear law's slope is its certificate)"
+        print(line, file=out)
+    for name, m in (r.get("baselines") or {}).items():
+        print(f"  baseline {name:<13} R² {m['r2']:.6f}  RMSE {m['rmse']:.4g} Pa  MAPE {m['mape']:.3f} %", file=out)
+    if r.get("plot"):
+        print(f"  plot: {r['plot']}", file=out)
     if "seconds" in r:
         print(f"  {r['seconds']:.1f} s", file=out)
