@@ -387,9 +387,12 @@ def write_probes_csv(path, probes: dict) -> Path:
 def plot_energies(path, energies: dict, *, title: str | None = None) -> Path:
     """Plot the energy history (matplotlib Agg) and save it atomically; returns the path.
 
-    Top panel: kinetic, internal, external work, damping dissipation and the total
-    ``kinetic + internal + damping − external`` (J) against time (s, ms or µs by the span). Bottom panel: the relative
-    balance error (log scale when positive). The format follows the suffix (.png, .pdf, .svg).
+    energies: rows as (n,) sequences ``time`` (s), ``kinetic``, ``internal``, ``external``, ``damping`` (J).
+    Top panel (linear): kinetic, internal, external work and damping dissipation (J) against time (s, ms
+    or µs by the span). Bottom panel (log): the terms that are small beside the energies and would lie on
+    zero in the top panel — the dissipation and the balance residual
+    ``|kinetic + internal − external + damping − E_0|`` (J) — with the run's peak energy as a reference
+    line, so the residual's size relative to it reads off directly. The format follows the suffix.
     """
     import matplotlib
 
@@ -400,8 +403,8 @@ def plot_energies(path, energies: dict, *, title: str | None = None) -> Path:
     span = float(np.max(np.abs(t))) if len(t) else 1.0
     unit, scale = next(((u, f) for u, f in (("s", 1.0), ("ms", 1e3), ("µs", 1e6)) if span * f >= 1.0), ("ns", 1e9))
     t = t * scale
-    fig = Figure(figsize=(7.0, 5.5), constrained_layout=True)
-    ax, ax_err = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
+    fig = Figure(figsize=(7.0, 6.0), constrained_layout=True)
+    ax, ax_log = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     # external work is drawn wide and pale underneath, internal dashed on top: in a quasi-static run the
     # two coincide, and both stay visible
     curves = [("external", "external work", dict(color="tab:green", lw=4.0, alpha=0.35)),
@@ -411,20 +414,33 @@ def plot_energies(path, energies: dict, *, title: str | None = None) -> Path:
     for key, label, style in curves:
         if key in energies:
             ax.plot(t, energies[key], label=label, **style)
-    total = (np.asarray(energies["kinetic"]) + np.asarray(energies["internal"])
-             + np.asarray(energies["damping"]) - np.asarray(energies["external"]))
-    ax.plot(t, total, "k--", lw=1.0, label="kinetic + internal + damping − external")
     ax.set_ylabel("energy (J)")
     ax.legend(loc="best", fontsize="small")
     ax.grid(True, alpha=0.3)
     if title:
         ax.set_title(title)
-    err = np.asarray(energies["balance_error"], dtype=np.float64)
-    ax_err.plot(t, err, color="tab:purple", label="balance error")
-    if np.any(err > 0) and np.all(np.isfinite(err)):
-        ax_err.set_yscale("log")
-    ax_err.set_ylabel("relative balance\nerror (–)")
-    ax_err.set_xlabel(f"time ({unit})")
-    ax_err.grid(True, alpha=0.3)
+    k, i, x, d = (np.asarray(energies[key], dtype=np.float64) for key in ("kinetic", "internal", "external", "damping"))
+    residual = np.abs(k + i - x + d - (k[0] + i[0])) if len(k) else k
+    peak = max([float(np.max(np.abs(a))) for a in (k, i, x, d) if len(a)] + [0.0])
+    positive = lambda a: np.where(np.isfinite(a) & (a > 0), a, np.nan)  # noqa: E731 - log scale: no zeros
+    drawn = False
+    if np.any(d > 0):
+        ax_log.plot(t, positive(d), color="tab:red", lw=1.4, ls=":", label="damping dissipation")
+        drawn = True
+    if np.any(residual > 0):
+        ax_log.plot(t, positive(residual), color="tab:purple", lw=1.2, label="|balance residual|")
+        drawn = True
+    if peak > 0 and np.isfinite(peak):
+        ax_log.axhline(peak, color="0.4", lw=0.8, ls="--", label=f"peak energy of the run ({peak:.3g} J)")
+        drawn = True
+    if drawn:
+        ax_log.set_yscale("log")
+        ax_log.legend(loc="best", fontsize="small")
+    else:
+        ax_log.text(0.5, 0.5, "no dissipation and a zero residual", ha="center", va="center",
+                    transform=ax_log.transAxes)
+    ax_log.set_ylabel("J (log scale)")
+    ax_log.set_xlabel(f"time ({unit})")
+    ax_log.grid(True, alpha=0.3, which="both")
     fmt = Path(path).suffix.lstrip(".") or "png"
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=120))
