@@ -277,7 +277,8 @@ def sample_stretches(domain: StretchDomain, n: int, kinematics: str = "3d", *,
 
     The first k − 1 stretches are log-uniform in [λ_lo, λ_hi] (each snapped to an end with probability
     ``boundary``/2), J is uniform in [J_lo, J_hi] (snapped likewise), the last stretch is J over the
-    product of the others; samples with that stretch outside the box are dropped.
+    product of the others; samples outside the domain (that stretch out of the box, or J rounded past an
+    end) are dropped.
     """
     gen = generator or torch.Generator().manual_seed(0)
     k = 3 if kinematics == "3d" else 2
@@ -293,8 +294,7 @@ def sample_stretches(domain: StretchDomain, n: int, kinematics: str = "3d", *,
     J = draw(domain.J_lo, domain.J_hi, (n,))
     last = J / free.prod(-1)
     lam = torch.cat([free, last.unsqueeze(-1)], -1)
-    keep = (last >= domain.lam_lo) & (last <= domain.lam_hi)
-    return lam[keep]
+    return lam[domain.contains_stretches(lam)]     # also drops J ends rounded just outside
 
 
 def dense_lambda_max(law, stretches: torch.Tensor) -> torch.Tensor:
