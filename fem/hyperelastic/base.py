@@ -11,14 +11,14 @@ import math
 
 import torch
 
-from fem.errors import FemError
+from fem.errors import FemError, NoStiffnessBound
 from fem.hyperelastic.domain import StretchDomain, _stretch_count
 from fem.hyperelastic.kinematics import check_F, tangent_by_autograd
 
 __all__ = ["HyperelasticLaw", "NoCertifiedDomain", "EigenParts", "eigenvalues_from_parts", "bulk_from"]
 
 
-class NoCertifiedDomain(FemError):
+class NoCertifiedDomain(NoStiffnessBound):
     """The law has no certified domain, so it has no stiffness bound (and no certified time step)."""
 
 
