@@ -33,3 +33,9 @@ from fem.errors import LimitError
 from fem.limits import Limits
 
 __all__ += ["LimitError", "Limits"]
+from fem.interval import Interval
+from fem.hyperelastic import (ArrudaBoyce, Certificate, Gent, InvariantLaw, MooneyRivlin, NeoHookean, Ogden,
+                              SeparableLaw, StretchDomain, Yeoh, certify_isotropic)
+
+__all__ += ["Interval", "StretchDomain", "InvariantLaw", "SeparableLaw", "NeoHookean", "MooneyRivlin", "Yeoh",
+            "Ogden", "Gent", "ArrudaBoyce", "Certificate", "certify_isotropic"]
