@@ -21,6 +21,14 @@ class LimitError(FemError):
     """A run or generated mesh above a documented size limit (:mod:`fem.limits`): steps, frames, bytes, cells."""
 
 
+class NoStiffnessBound(FemError):
+    """Raised by a material's ``stiffness_bound()`` when it has no global stiffness bound, saying why.
+
+    The one way a material says so (:mod:`fem.material`): the solver then has no certified step and runs
+    only with a numeric dt. Any other exception from ``stiffness_bound()`` is a bug and propagates.
+    """
+
+
 class SimulationError(RuntimeError):
     """A run that had to stop (instability, NaN, inverted element, interrupt).
 
