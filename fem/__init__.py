@@ -4,14 +4,14 @@ fem never imports lipmat. See :mod:`fem.material` for the material protocol and 
 for the strain/stress notation.
 """
 from fem import mandel
-from fem.errors import DeckError, FemError, FemWarning, MeshError, SimulationError
+from fem.errors import DeckError, FemError, FemWarning, MeshError, NoStiffnessBound, SimulationError
 from fem.material import Material, bound_matrix
 from fem.material import LinearElastic, NonlinearBar, check_material
 from fem.elements import Element, element_for
 from fem.mesh import Mesh, bar, box, distort, rectangle
 from fem.assembly import Assembly
 
-__all__ = ["mandel", "FemError", "MeshError", "DeckError", "SimulationError", "FemWarning",
+__all__ = ["mandel", "FemError", "MeshError", "DeckError", "SimulationError", "FemWarning", "NoStiffnessBound",
            "Material", "bound_matrix"]
 __all__ += ["Mesh", "bar", "rectangle", "box", "distort", "Element", "element_for", "Assembly",
             "LinearElastic", "NonlinearBar", "check_material"]

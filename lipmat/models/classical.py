@@ -54,14 +54,18 @@ import torch
 from scipy.optimize import least_squares, minimize_scalar
 from torch import nn
 
+from fem.errors import NoStiffnessBound
 from lipmat.errors import CertificateError, LipmatError
 from lipmat.models._common import StressAlias, check_strain
 
 log = logging.getLogger(__name__)
 
 
-class NoGlobalBound(CertificateError):
-    """The law's tangent dP/dλ is unbounded over its domain: there is no global stiffness certificate."""
+class NoGlobalBound(CertificateError, NoStiffnessBound):
+    """The law's tangent dP/dλ is unbounded over its domain: there is no global stiffness certificate.
+
+    Also fem's :class:`~fem.errors.NoStiffnessBound`, the way a material tells the solver it has no bound.
+    """
 
 
 def _stretch_of(curve) -> tuple[np.ndarray, np.ndarray]:
@@ -345,7 +349,7 @@ class LinearElastic1D(ClassicalUniaxial):
         """Exact: dP/dλ = E everywhere (a certificate when E ≥ 0)."""
         e = self._p()[0]
         if e < 0:
-            raise CertificateError(f"linear: E = {e:g} < 0 (an unstable fit); no meaningful stiffness bound")
+            raise NoGlobalBound(f"linear: E = {e:g} < 0 (an unstable fit); no meaningful stiffness bound")
         return e
 
     @classmethod
