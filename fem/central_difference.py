@@ -21,6 +21,12 @@ Constrained dofs (fixed / prescribed) take their half-step velocity from the pre
 or ``h(t_{n+½})`` (velocity), their whole-step velocity is the mean of the two neighbouring half
 steps and their acceleration the difference quotient. The reaction that enforces the motion is
 ``r = M(a + αv) − (f_ext − f_int)`` there, so ``M a = f_ext − f_int − αMv + r`` holds at every dof.
+
+Bulk viscosity (optional, :mod:`fem.viscosity`): a viscous stress ``σ_v`` from the half-step strain rate
+``(ε_{n+1} − ε_n)/Δt`` is added to the stress before ``Bᵀ`` (material path; one SpMV as before) or the
+force ``(τ b1/Δt)(K u_{n+1} − K u_n)`` to ``K u_{n+1}`` (linear path). It is lagged by half a step,
+so the stable step becomes ``(2/ω)(√(1+ξ²) − ξ)`` (:func:`fem.viscosity.damping_ratio_bound`). Its
+work goes into the dissipation increment ``ΔW_damp``.
 """
 from __future__ import annotations
 
@@ -38,8 +44,12 @@ class State:
     step, t; u, v, a: (n_dofs,) displacement, velocity, acceleration at ``t``.
     The rest is solver bookkeeping: f_int, f_ext (n_dofs,) or None; reaction (k,) at the moving
     constrained dofs; vh_c (k_c,) the constrained dofs' next half-step velocity; strain, stress
-    (n_cells, nq, n_strain) on the material path (None on the linear path); increments: a (4,)
-    tensor ``[ΔW_int, ΔW_ext, ΔW_damp, ·]`` of the step that led here.
+    (n_cells, nq, n_strain) on the material path (None on the linear path); increments: floats
+    ``(ΔW_int, ΔW_ext, ΔW_damp)`` of the step that led here (ΔW_damp: mass damping + viscosity).
+    With bulk viscosity: on the material path ``f_int`` includes the viscous force, whose stress is
+    visc_stress (n_cells, nq, n_strain), and dstrain, dstress (n_cells, nq, n_strain) are the step's
+    increments (for the next step's stiffening test); on the linear path ``f_int`` is ``K u`` and the
+    viscous force is f_visc (n_dofs,).
     """
 
     step: int
@@ -54,6 +64,10 @@ class State:
     strain: torch.Tensor | None = field(default=None, repr=False)
     stress: torch.Tensor | None = field(default=None, repr=False)
     increments: tuple | None = field(default=None, repr=False)
+    visc_stress: torch.Tensor | None = field(default=None, repr=False)
+    dstrain: torch.Tensor | None = field(default=None, repr=False)
+    dstress: torch.Tensor | None = field(default=None, repr=False)
+    f_visc: torch.Tensor | None = field(default=None, repr=False)
 
     def displacement(self, dim: int) -> torch.Tensor:
         """(n_points, dim) view of u."""
@@ -64,14 +78,24 @@ class CentralDifference:
     """One explicit step ``State_n -> State_{n+1}`` (see the module docstring).
 
     forces: an :class:`~fem.forces.InternalForce`; mass (n_dofs,) lumped; conditions: a
-    :class:`~fem.bc.Conditions`; dt > 0; alpha ≥ 0 mass-proportional damping (1/s).
+    :class:`~fem.bc.Conditions`; dt > 0; alpha ≥ 0 mass-proportional damping (1/s); viscous: a
+    :class:`fem.viscosity.ViscousTerm` (resolved for this dt) or None (no bulk viscosity).
     """
 
     order = 2
 
-    def __init__(self, forces, mass: torch.Tensor, conditions, dt: float, alpha: float = 0.0):
+    def __init__(self, forces, mass: torch.Tensor, conditions, dt: float, alpha: float = 0.0, viscous=None):
         self.forces, self.mass, self.cond = forces, mass, conditions
         self.dt, self.alpha = float(dt), float(alpha)
+        if viscous is not None and (not viscous.viscosity.active or abs(viscous.dt - self.dt) > 1e-12 * self.dt):
+            if viscous.viscosity.active:
+                raise ValueError(f"viscous term resolved for dt = {viscous.dt:.9g} s, stepper dt = {self.dt:.9g} s")
+            viscous = None
+        self.viscous = viscous
+        self.visc_material = viscous is not None and not forces.linear
+        self.visc_linear = viscous is not None and forces.linear and viscous.b1 > 0
+        if self.visc_material:
+            self._assembly = forces.assembly
         c = conditions
         self.c_idx = c.constrained
         self.n_fixed = len(c.fixed_dofs)
@@ -125,8 +149,18 @@ class CentralDifference:
         u1 = torch.add(s.u, vh, alpha=dt)
         if len(c.disp_dofs):
             u1[c.disp_dofs] = c.prescribed_displacement(t1)
-        f_int, eps, sig = self.forces(u1)
+        sv = de = ds = fv = None
+        if self.visc_material:
+            eps, sig = self.forces.strain_stress(u1)
+            sv, de, ds = self.viscous.stress(s.strain, s.stress, eps, sig, s.dstrain, s.dstress)
+            f_int = self._assembly.internal_force(sig + sv)
+        else:
+            f_int, eps, sig = self.forces(u1)
         f_ext = c.external_force(t1)
+        f_el = f_int
+        if self.visc_linear:
+            fv = (f_int - s.f_int).mul_(self.viscous.force_factor)
+            f_int = f_int + fv
         if f_ext is None:
             a1 = f_int * self.neg_inv_mass
         else:
@@ -143,14 +177,37 @@ class CentralDifference:
             a1[self.moving] = (vh_c - vm) / dt
             f = -f_int[self.moving] if f_ext is None else f_ext[self.moving] - f_int[self.moving]
             reaction = self.m_moving * (a1[self.moving] + self.alpha * v1[self.moving]) - f
-        inc = self._increments(s, vh, f_int, f_ext, v1, reaction)
-        return State(n1, t1, u1, v1, a1, f_int, f_ext, reaction, vh_c, eps, sig, inc)
+        if self.visc_material:
+            inc = self._increments_material(s, vh, eps, sig, sv, f_ext, v1, reaction)
+        else:
+            inc = self._increments(s, vh, f_el, f_ext, v1, reaction, fv)
+        if self.visc_linear:
+            return State(n1, t1, u1, v1, a1, f_el, f_ext, reaction, vh_c, eps, sig, inc, f_visc=fv)
+        return State(n1, t1, u1, v1, a1, f_int, f_ext, reaction, vh_c, eps, sig, inc, sv, de, ds)
 
-    def _increments(self, s, vh, f_int, f_ext, v1, reaction) -> tuple[float, float, float]:
+    def _increments_material(self, s, vh, eps, sig, sv, f_ext, v1, reaction) -> tuple[float, float, float]:
+        """As :meth:`_increments`, the internal and viscous work summed at the quadrature points
+        (``Δu·Bᵀ(wσ) = Σ w Δε·σ``: exact, and no extra sparse product)."""
+        wde = (eps - s.strain).mul_(self._assembly.qp_weights[..., None])
+        w_int = 0.5 * float((wde * (s.stress + sig)).sum())
+        w_visc = 0.5 * float((wde * (sv if s.visc_stress is None else s.visc_stress + sv)).sum())
+        w_ext, w_damp = self._other_work(s, vh, f_ext, v1, reaction)
+        return (w_int, w_ext, w_damp + w_visc)
+
+    def _increments(self, s, vh, f_int, f_ext, v1, reaction, fv=None) -> tuple[float, float, float]:
         """Trapezoid work of the step ``½ Δu·(f_n + f_{n+1})`` for internal, external (loads and
-        reactions) and damping forces, with ``Δu = Δt v_{n+½}``: floats (ΔW_int, ΔW_ext, ΔW_damp)."""
+        reactions) and damping forces, with ``Δu = Δt v_{n+½}``: floats (ΔW_int, ΔW_ext, ΔW_damp);
+        ΔW_damp includes the viscous force's work (``fv``, linear path)."""
         h = 0.5 * self.dt
-        w_int = h * float(torch.dot(vh, s.f_int + f_int))
+        f_prev = s.f_int
+        w_int = h * float(torch.dot(vh, f_prev + f_int))
+        w_ext, w_damp = self._other_work(s, vh, f_ext, v1, reaction)
+        if fv is not None:
+            w_damp += h * float(torch.dot(vh, fv if s.f_visc is None else s.f_visc + fv))
+        return (w_int, w_ext, w_damp)
+
+    def _other_work(self, s, vh, f_ext, v1, reaction) -> tuple[float, float]:
+        h = 0.5 * self.dt
         w_ext = w_damp = 0.0
         if f_ext is not None or s.f_ext is not None:
             fe = s.f_ext if f_ext is None else (f_ext if s.f_ext is None else s.f_ext + f_ext)
@@ -159,4 +216,4 @@ class CentralDifference:
             w_ext += h * float(torch.dot(vh[self.moving], s.reaction + reaction))
         if self.alpha:
             w_damp = h * self.alpha * float(torch.dot(vh, self.mass * (s.v + v1)))
-        return (w_int, w_ext, w_damp)
+        return w_ext, w_damp

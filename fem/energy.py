@@ -9,7 +9,12 @@ At a row it reports
   linear path), else the accumulated internal work (measured from the initial state),
 - ``external`` the accumulated external work, ``damping`` the accumulated dissipation, and
 - ``balance_error = |K + W_int − W_ext + W_damp − E_0| / max(|W_ext|, K, |W_int|, W_damp, E_0, tiny)``
-  with ``E_0 = K_0 + W_int,0`` the initial energy (zero for a body starting at rest, unstrained).
+  with ``E_0 = K_0 + W_int,0`` the initial energy (zero for a body starting at rest, unstrained);
+- ``scheme_error`` (when the row is given the scheme's defect ``(Δt²/8) aᵀMa`` and the stored energy
+  is known): the energy the *scheme* created so far relative to the energy in motion, signed
+  (:mod:`fem.discrete_energy`; 0 to round-off for a linear body, > 0 when a nonlinear law pumps
+  energy into the top modes). NaN when unknown. ``damping`` holds all dissipation: mass damping and
+  bulk viscosity (:mod:`fem.viscosity`).
 
 With the trapezoid internal work the residual is exactly ``(Δt²/8)(aₙᵀMaₙ − a₀ᵀMa₀)`` (velocity-Verlet
 algebra, for any material, loads, constraints and damping). For a linear body ``aᵀMa ≤ 2 ω_max² U``,
@@ -20,9 +25,11 @@ from __future__ import annotations
 
 import math
 
+from fem.discrete_energy import EnergyGuard
+
 __all__ = ["EnergyAccount", "ENERGY_KEYS", "TINY"]
 
-ENERGY_KEYS = ("time", "step", "kinetic", "internal", "external", "damping", "balance_error")
+ENERGY_KEYS = ("time", "step", "kinetic", "internal", "external", "damping", "balance_error", "scheme_error")
 TINY = 1e-300
 
 
@@ -33,6 +40,7 @@ class EnergyAccount:
         self.work = [0.0, 0.0, 0.0]  # [W_int, W_ext, W_damp], float64 sums
         self.initial = None      # E_0 = K_0 + W_int,0 (float), set by the first row
         self.internal0 = 0.0
+        self.scheme = EnergyGuard(1.0)   # the scheme's own energy (fem.discrete_energy)
 
     def add(self, increments) -> None:
         """Add one step's ``(ΔW_int, ΔW_ext, ΔW_damp)``."""
@@ -41,9 +49,13 @@ class EnergyAccount:
         w[1] += increments[1]
         w[2] += increments[2]
 
-    def row(self, t: float, step: int, kinetic: float, internal: float | None) -> dict:
-        """One energy row (see the module docstring). ``internal`` None: use the accumulated work."""
+    def row(self, t: float, step: int, kinetic: float, internal: float | None, defect: float | None = None) -> dict:
+        """One energy row (see the module docstring). ``internal`` None: use the accumulated work.
+        ``defect``: ``(Δt²/8) aᵀMa`` of the row's state, for ``scheme_error`` (None: NaN there)."""
         w_int, w_ext, w_damp = self.work
+        scheme = math.nan
+        if defect is not None and internal is not None:
+            scheme = self.scheme.update(kinetic - defect + internal, kinetic, internal, w_ext, w_damp)
         if internal is None:
             internal = self.internal0 + w_int
         if self.initial is None:
@@ -52,11 +64,14 @@ class EnergyAccount:
         scale = max(abs(w_ext), abs(kinetic), abs(internal), abs(w_damp), abs(self.initial), TINY)
         err = abs(residual) / scale if math.isfinite(residual) else math.inf
         return {"time": t, "step": step, "kinetic": kinetic, "internal": internal, "external": w_ext,
-                "damping": w_damp, "balance_error": err}
+                "damping": w_damp, "balance_error": err, "scheme_error": scheme}
 
     def state_dict(self) -> dict:
-        return {"work": list(self.work), "initial": self.initial, "internal0": self.internal0}
+        return {"work": list(self.work), "initial": self.initial, "internal0": self.internal0,
+                "scheme": self.scheme.state_dict()}
 
     def load_state_dict(self, d: dict) -> None:
         self.work = list(d["work"])
         self.initial, self.internal0 = d["initial"], d["internal0"]
+        if "scheme" in d:
+            self.scheme.load_state_dict(d["scheme"])

@@ -140,7 +140,8 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
             for obs in recorders + consumers:
                 obs.start(state)
         consumers.append(ProgressBar(progress, plan.n_steps, state.step))
-        state, final, fault = _loop(setup, plan, stepper, state, energy.tol, check_every, recorders, consumers)
+        state, final, fault = _loop(setup, plan, stepper, state, energy.tol, check_every, recorders, consumers,
+                                    energy.guard)
 
         status = "completed" if fault is None else fault["kind"]
         if fault is not None:
@@ -176,7 +177,8 @@ def _restart(path, setup: RunSetup, plan, histories) -> State:
     return state
 
 
-def _loop(setup: RunSetup, plan, stepper, state: State, energy_tol, check_every: int, recorders, consumers):
+def _loop(setup: RunSetup, plan, stepper, state: State, energy_tol, check_every: int, recorders, consumers,
+          guard=None):
     """Step to ``plan.n_steps``; returns (last state, final good state or None if interrupted, fault or None).
 
     Per step: the finite check (every ``check_every`` steps and at rows), the recorders, then at rows the
@@ -203,7 +205,10 @@ def _loop(setup: RunSetup, plan, stepper, state: State, energy_tol, check_every:
                     obs.update(state, row)
                 if row:
                     err = rec.rows[-1]["balance_error"]
-                    if energy_tol is not None and n >= BALANCE_GRACE_STEPS and err > energy_tol:
+                    created = rec.rows[-1]["scheme_error"]   # NaN without a stored energy: never trips
+                    if guard is not None and created > guard:
+                        fault = setup.guard_fault(state, good_row, created, guard)
+                    elif energy_tol is not None and n >= BALANCE_GRACE_STEPS and err > energy_tol:
                         fault = setup.balance_fault(state, good_row, err, energy_tol)
                     elif setup.assembly.dim > 1:
                         fault = setup.inverted_fault(state, good_row)

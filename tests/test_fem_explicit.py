@@ -40,7 +40,7 @@ def _bar_wave_error(n_el, courant, t_end=0.25, length=1.0):
     x = mesh.points[:, 0]
     prob = Problem(mesh, LinearElastic(1.0, 0.0, "uniaxial"), 1.0, u0=_pulse(x)[:, None])
     dt = courant * length / n_el
-    res = solve(prob, t_end, dt, energy=EnergyCheck(every=10**9))
+    res = solve(prob, t_end, dt, energy=EnergyCheck(every=10**9), viscosity=fem.BulkViscosity.off())  # the plain scheme
     assert res.completed and abs(res.t - t_end) < 1e-12
     exact = 0.5 * (_pulse(x - res.t) + _pulse(x + res.t))
     return float(np.abs(res.final.u.numpy() - exact).max()) / 1e-3, res
@@ -87,7 +87,8 @@ def test_free_vibration_conserves_energy_over_2000_steps():
     omega, shapes, fixed = _cantilever_modes(mesh, mat)
     dt = min(0.5 * 2.0 / omega[-1], 0.01 / omega[0])
     u0 = 1e-3 * shapes[:, 0] / np.abs(shapes[:, 0]).max()
-    res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2000 * dt, dt, energy=EnergyCheck(every=1))
+    res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2000 * dt, dt, energy=EnergyCheck(every=1),
+                viscosity=fem.BulkViscosity.off())
     e = res.energies
     total = e["kinetic"] + e["internal"]
     assert res.steps == 2000 and len(total) == 2001
@@ -106,7 +107,7 @@ def test_balance_error_stays_below_its_bound_and_does_not_grow():
     u0 = 1e-3 * np.random.default_rng(1).normal(size=mesh.n_points * 2)
     with _near_critical():
         res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2000 * dt, dt,
-                    energy=EnergyCheck(every=1), allow_unsafe_dt=True)
+                    energy=EnergyCheck(every=1), allow_unsafe_dt=True, viscosity=fem.BulkViscosity.off())
     err = res.energies["balance_error"]
     assert res.completed and err.max() <= (omega[-1] * dt) ** 2 / 4
     assert err[1000:].max() <= 1.5 * err[:1000].max()
@@ -132,7 +133,8 @@ def test_energy_balance_residual_is_the_exact_leapfrog_identity(damping):
     dt, n = 0.01, 300
     m = fem.Assembly(prob.mesh, thickness=prob.thickness).lumped_mass(prob.density)
     ama = []
-    res = solve(prob, n * dt, dt, energy=EnergyCheck(every=1), callback=lambda s: ama.append(float(torch.dot(s.a * m, s.a))))
+    res = solve(prob, n * dt, dt, energy=EnergyCheck(every=1), callback=lambda s: ama.append(float(torch.dot(s.a * m, s.a))),
+                viscosity=fem.BulkViscosity.off())
     assert res.completed
     e = res.energies
     residual = e["kinetic"] + e["internal"] - e["external"] + e["damping"] - (e["kinetic"][0] + e["internal"][0])
@@ -267,7 +269,8 @@ def test_dt_above_critical_diverges_and_is_reported():
     dt = 1.05 * exact_critical_dt(mesh, mat, 1.0, left)
     u0 = 1e-3 * np.random.default_rng(0).normal(size=(mesh.n_points, 2))
     with _unsafe():
-        res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2000 * dt, dt, allow_unsafe_dt=True)
+        res = solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2000 * dt, dt, allow_unsafe_dt=True,
+                    viscosity=fem.BulkViscosity.off())
     assert res.status == "unstable"
     assert res.fault["step"] < 2000 and 0 <= res.fault["element"] < mesh.n_cells
     for word in ("step", "t =", "element", "centroid", "dt ="):
@@ -275,7 +278,7 @@ def test_dt_above_critical_diverges_and_is_reported():
     assert torch.isfinite(res.final.u).all() and res.final.step < res.fault["step"]
     with _unsafe(), pytest.raises(SimulationError) as info:
         solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left")], u0=u0), 2000 * dt, dt, allow_unsafe_dt=True,
-              raise_on_fault=True)
+              raise_on_fault=True, viscosity=fem.BulkViscosity.off())
     assert info.value.result.status == "unstable"
 
 

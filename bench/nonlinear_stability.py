@@ -1,0 +1,256 @@
+"""Nonlinear stability at the certified step: scenarios × (bulk viscosity off / on) × step fraction.
+
+Every run is the central-difference step of :mod:`fem.central_difference` (the one ``fem.solve`` uses),
+with the scheme's energy error (:mod:`fem.discrete_energy`) checked every step and inversion checked
+every step (1D) or every 10 steps (2D); the energies every 10 steps. Columns:
+
+- status: ``completed``, ``unstable`` (the energy guard tripped: the scheme created more than
+  ``guard_tol`` of the energy in motion), ``inverted`` (an element turned inside out) or ``nan``;
+- ratio: the largest ``(kinetic + internal − Ψ₀)/(kinetic₀ + external work)`` over the run, with the
+  scheme's kinetic energy ``½v_{n−½}ᵀMv_{n+½}`` (``internal − Ψ₀``: the stored energy put in motion, so
+  a body pre-stretched and held compares its vibration with the vibration it was given);
+- dissipated: the energy taken by mass damping + viscosity, as a fraction of ``kinetic₀ + external work``;
+- guard: the largest relative energy error of the scheme (``R_n/S_n``);
+- steps run, dt/dt_cert (``dt_cert``: the damping-aware certified step of the run's settings).
+
+Scenarios (docs/stability.md):
+- ``treloar``: Treloar-fitted 1D bar, 10 cm, 50 elements, ρ = 1100, pre-stretched to λ₀, both ends held,
+  ``v₀ = a c_t(λ₀)(sin(πX/L) + ½ sign(X − L/2) sin(2πX/L) + 5 % noise)``, 20 000 undamped-certified steps
+  of time;
+- ``nlbar``: free 1D bar, ``fem.NonlinearBar`` E1 = 1e6 → E2, ε0 = 0.02, ρ = 1000, v₀ = ±sin(πx),
+  20 000 steps (as ``bench/timestep_nonlinear.py``);
+- ``strip``: the demo strip (200 elements, λ = 7.5) pulled with a *linear* ramp over 0.1 s, held 0.05 s;
+- ``plate2d``: plane-strain strip 40 × 10 mm, 40 × 10 Q4, :class:`fem.stiffening.StiffeningElastic`
+  (E = 10 MPa, ν = 0.3, 5× stiffer past 2 % strain), left edge held, right edge pulled at 0.1 c₀.
+
+    python bench/nonlinear_stability.py                  # everything (a few minutes)
+    python bench/nonlinear_stability.py --quick          # 4000-step runs, fewer rows
+    python bench/nonlinear_stability.py --only treloar --model /tmp/r.pt
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+import fem
+from fem.bc import compile_conditions
+from fem.central_difference import CentralDifference
+from fem.discrete_energy import EnergyGuard
+from fem.forces import InternalForce
+from fem.timestep import certified_time_step, stable_step
+from fem.viscosity import BulkViscosity, ViscousTerm, damping_ratio_bound
+
+FRACTIONS = (1.0, 0.9, 0.7)
+
+
+@dataclass
+class Case:
+    """One scenario: a problem, how long to run (s), a name and a label."""
+
+    name: str
+    label: str
+    problem: object
+    t_end: float | None = None
+    steps_at_cert: int | None = None   # run for this many undamped certified steps of time instead
+    extra: dict = field(default_factory=dict)
+
+
+def run_case(case: Case, fraction: float, viscosity: BulkViscosity, *, guard_tol: float = 1e-2,
+             stop_on_guard: bool = True, max_steps: int | None = None, check_every: int = 10) -> dict:
+    """Run ``case`` at ``fraction`` × its default certified step (damping-aware when viscosity is on)."""
+    p = case.problem
+    asm = fem.Assembly(p.mesh, thickness=p.thickness, area=p.area)
+    mass = asm.lumped_mass(p.density)
+    cond = compile_conditions(p, asm, mass)
+    forces = InternalForce(asm, p.material)
+    ts = certified_time_step(asm, p.material.stiffness_bound(), p.density)
+    xi = damping_ratio_bound(viscosity)
+    dt_cert = stable_step(ts.omega_max, xi)
+    t_end = case.t_end if case.t_end is not None else case.steps_at_cert * ts.dt
+    n_steps = max(1, math.ceil(t_end / (fraction * dt_cert) - 1e-9))
+    if max_steps:
+        n_steps = min(n_steps, max_steps)
+    dt = t_end / math.ceil(t_end / (fraction * dt_cert) - 1e-9)
+    visc = ViscousTerm(viscosity, ts.omega_max, dt) if viscosity.active else None
+    cd = CentralDifference(forces, mass, cond, dt, p.damping, visc)
+    like = mass
+    pts = p.mesh.points
+    u0 = torch.as_tensor(np.asarray(p.u0(pts) if callable(p.u0) else np.zeros_like(pts)).reshape(-1), dtype=like.dtype)
+    v0 = torch.as_tensor(np.asarray(p.v0(pts) if callable(p.v0) else np.zeros_like(pts)).reshape(-1), dtype=like.dtype)
+    guard = EnergyGuard(guard_tol)
+    energy = p.material.energy
+
+    def psi(s):
+        eps = s.strain if s.strain is not None else asm.strain(s.u)
+        return float((energy(eps) * asm.qp_weights).sum())
+
+    w = [0.0, 0.0, 0.0]
+    wall = time.perf_counter()
+    with torch.no_grad():
+        s = cd.init(u0, v0)
+        psi0 = psi(s)
+        kin0 = 0.5 * float(torch.dot(mass * s.v, s.v))
+        guard.check(s.v, s.a, mass, dt, psi0, 0.0, 0.0)
+        ratio, status, worst_guard, first_trip = 1.0, "completed", 0.0, None
+        for n in range(1, n_steps + 1):
+            new = cd.step(s)
+            inc = new.increments
+            if not all(math.isfinite(x) for x in inc):
+                status = "nan"
+                break
+            if asm.dim == 1:
+                if not float(new.strain.min()) > -1.0:
+                    status = "inverted"
+                    break
+            elif n % 10 == 0 and len(asm.inverted_cells(new.u)):
+                status = "inverted"
+                break
+            for k in range(3):
+                w[k] += inc[k]
+            s = new
+            if n % check_every and n != n_steps:
+                continue
+            e_psi = psi(s)
+            rel = guard.check(s.v, s.a, mass, dt, e_psi, w[1], w[2])
+            worst_guard = max(worst_guard, rel)
+            if n >= 10:
+                kin_h = 0.5 * float(torch.dot(mass * s.v, s.v)) - dt * dt / 8 * float(torch.dot(mass * s.a, s.a))
+                denom = kin0 + w[1]
+                if denom > 0:
+                    ratio = max(ratio, (kin_h + e_psi - psi0) / denom)
+            if rel > guard_tol and first_trip is None:
+                first_trip = n
+                if stop_on_guard:
+                    status = "unstable"
+                    break
+    denom = kin0 + w[1]
+    return {"case": case.name, "label": case.label, "viscosity": viscosity.active, "fraction": fraction,
+            "status": status, "ratio": ratio, "dissipated": w[2] / denom if denom > 0 else math.nan,
+            "guard": worst_guard, "first_trip": first_trip, "steps": s.step, "n_steps": n_steps, "dt": dt, "dt_cert": dt_cert,
+            "dt_cert_undamped": ts.dt, "wall": time.perf_counter() - wall}
+
+
+# ---------------------------------------------------------------------------------------------------
+# scenarios
+def treloar_model(path: str | None = None, quick: bool = False):
+    """The Treloar-fitted uniaxial law: from a model file, or fitted here (``lipmat fit``'s defaults)."""
+    if path:
+        from lipmat.io import load
+
+        return load(path)
+    from lipmat import demo_bar
+
+    return demo_bar.fit_rubber(quick=quick).model
+
+
+def treloar_bar(model, lam0: float, amp: float, *, n_el: int = 50, length: float = 0.1, rho: float = 1100.0,
+                seed: int = 0) -> fem.Problem:
+    """Pre-stretched Treloar bar held at both ends with the issue's initial velocity."""
+    eps0 = lam0 - 1.0
+    with torch.enable_grad():
+        x = torch.tensor([[eps0]], dtype=torch.float64, requires_grad=True)
+        (tangent,) = torch.autograd.grad(model.stress(x).sum(), x)
+    c_t = math.sqrt(float(tangent) / rho)
+    mesh = fem.bar(length, n_el)
+    noise = np.random.default_rng(seed).standard_normal(n_el + 1)
+
+    def v0(pts):
+        X = pts[:, 0] / length
+        shape = np.sin(np.pi * X) + 0.5 * np.sign(X - 0.5) * np.sin(2 * np.pi * X) + 0.05 * noise
+        v = amp * c_t * shape
+        v[0] = v[-1] = 0.0
+        return v[:, None]
+
+    return fem.Problem(mesh, model, rho, bcs=(fem.Fixed("left"), fem.Fixed("right", value=eps0 * length)),
+                       u0=lambda pts: eps0 * pts, v0=v0, area=1e-4)
+
+
+def nonlinear_bar(e2_over_e1: float) -> fem.Problem:
+    mat = fem.NonlinearBar(E1=1.0e6, E2=1.0e6 * e2_over_e1, eps0=0.02)
+    mesh = fem.bar(1.0, 50)
+    return fem.Problem(mesh, mat, 1000.0,
+                       v0=lambda pts: (np.where(pts[:, 0] > 0.5, 1.0, -1.0) * np.sin(np.pi * pts[:, 0]))[:, None])
+
+
+def pulled_strip(model, *, n_el: int = 200, stretch: float = 7.5, ramp: float = 0.1, hold: float = 0.05):
+    """The demo strip pulled with a linear ramp (velocity jumps at 0 and at ``ramp``)."""
+    length = 0.1
+    total = (stretch - 1.0) * length
+
+    def g(t):
+        return total * min(max(t, 0.0) / ramp, 1.0)
+
+    mesh = fem.bar(length, n_el)
+    p = fem.Problem(mesh, model, 1100.0, bcs=(fem.Fixed("left"), fem.Prescribed("right", "x", displacement=g)),
+                    area=1e-4)
+    return p, ramp + hold
+
+
+def stiff_plate(*, nx: int = 40, ny: int = 10, pull: float = 0.1, k: float = 5.0):
+    """Plane-strain stiffening strip pulled at its right edge with ``pull`` × the small-strain P-wave speed."""
+    from fem.stiffening import StiffeningElastic
+
+    E, nu, rho, lx, ly = 10e6, 0.3, 1000.0, 0.04, 0.01
+    mat = StiffeningElastic.from_young(E, nu, k_vol=k, k_dev=k, x0_vol=0.02, x0_dev=0.02)
+    c0 = math.sqrt(E * (1 - nu) / ((1 + nu) * (1 - 2 * nu)) / rho)
+    v = pull * c0
+    mesh = fem.rectangle(lx, ly, nx, ny, cell="quad")
+    p = fem.Problem(mesh, mat, rho, bcs=(fem.Fixed("left"), fem.Prescribed("right", "x", velocity=lambda t: v)))
+    return p, 2.0 * lx / c0 * 1.5
+
+
+def cases(model, quick: bool = False, only: str | None = None) -> list[Case]:
+    steps = 4000 if quick else 20000
+    out: list[Case] = []
+    if only in (None, "treloar"):
+        lams = (7.0, 7.5) if quick else (6.5, 7.0, 7.5)
+        for lam in lams:
+            for amp in (0.02, 0.2):
+                out.append(Case("treloar", f"Treloar bar λ₀={lam:g}, a={amp:g}", treloar_bar(model, lam, amp),
+                                steps_at_cert=steps))
+    if only in (None, "nlbar"):
+        for r in (2.0, 5.0, 10.0):
+            out.append(Case("nlbar", f"NonlinearBar E2/E1={r:g}", nonlinear_bar(r), steps_at_cert=steps))
+    if only in (None, "strip"):
+        p, t_end = pulled_strip(model, n_el=50 if quick else 200)
+        out.append(Case("strip", "demo strip, linear-ramp pull to λ=7.5", p, t_end=t_end))
+    if only in (None, "plate2d"):
+        p, t_end = stiff_plate(nx=20 if quick else 40, ny=5 if quick else 10)
+        out.append(Case("plate2d", "plane-strain stiffening strip, fast pull (Q4)", p, t_end=t_end))
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=("treloar", "nlbar", "strip", "plate2d"))
+    ap.add_argument("--model", help="Treloar model file (lipmat fit data/treloar_uniaxial.csv --out FILE)")
+    ap.add_argument("--fractions", default=",".join(str(f) for f in FRACTIONS))
+    ap.add_argument("--settings", default="off,on", help="bulk viscosity settings to run: off,on,linear")
+    ap.add_argument("--no-stop", action="store_true", help="do not stop at the energy guard (to see what follows)")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float64)
+    model = treloar_model(args.model, args.quick) if args.only in (None, "treloar", "strip") else None
+    fractions = tuple(float(f) for f in args.fractions.split(","))
+    settings = {"off": BulkViscosity.off(), "on": BulkViscosity(), "linear": BulkViscosity(quadratic=0.0)}
+    print("| scenario | viscosity | dt/dt_cert | status | max ratio | dissipated | guard max | steps | dt/dt_cert(undamped) "
+          "| guard > tol at step |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for case in cases(model, args.quick, args.only):
+        for name in args.settings.split(","):
+            for f in fractions:
+                r = run_case(case, f, settings[name], stop_on_guard=not args.no_stop)
+                print(f"| {r['label']} | {name} | {f:g} | {r['status']} | {r['ratio']:.4f} | {r['dissipated']:.3g} | "
+                      f"{r['guard']:.2g} | {r['steps']}/{r['n_steps']} | {r['dt'] / r['dt_cert_undamped']:.3f} | "
+                      f"{r['first_trip'] or '–'} |",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()
