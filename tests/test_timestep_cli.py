@@ -72,8 +72,8 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
 
 
 def test_model_file_through_lipmat_io(tmp_path, capsys):
-    io = pytest.importorskip("lipmat.io")
-    models = pytest.importorskip("lipmat.models")
+    from lipmat import io, models
+
     path = tmp_path / "iso.pt"
     io.save(models.IsotropicPotential("plane_strain", 1e9, 5e8), path)
     r = _json(capsys, ["dt", "--mesh", "rect:nx=5,ny=5", "--model", str(path), "--density", "1000", "--json"])
