@@ -112,7 +112,9 @@ def treloar():
     return load_uniaxial(DATA / "treloar_uniaxial.csv")
 
 
-# measured on data/treloar_uniaxial.csv (docs/notes/data-classical.md): R², MAPE %, relative residuals
+# Regression pins, not independent values: R², MAPE % (relative residuals) measured with this code on
+# data/treloar_uniaxial.csv and quoted in docs/notes/data-classical.md. They guard the fits and the
+# documentation against silent change; the tests above check the laws against closed forms.
 TRELOAR = {"linear": (0.788, 25.4), "neohookean": (0.582, 23.8), "mooney_rivlin": (0.663, 23.8),
            "yeoh": (0.9972, 5.00), "ogden3": (0.99907, 1.24), "gent": (0.9857, 9.98),
            "arruda_boyce": (0.9941, 8.49)}
