@@ -48,7 +48,7 @@ velocity = [0.0, "0.1 * x * (y > 0.4)"]
 [time]
 end = 0.2
 dt = 1e-3
-damping = 0.5
+mass_damping = 0.5
 [output]
 dir = "out"
 every = 5
@@ -106,7 +106,7 @@ def test_the_example_decks_load(name):
     ('component = "x"', 'componnet = "x"', "[[bc]] #2", "did you mean 'component'?"),
     ("t1 = 0.1 }", "t_1 = 0.1 }", "[[bc]] #2 amplitude", "did you mean 't1'?"),
     ("thickness = 0.1", "thicknes = 0.1", "[mesh]", "did you mean 'thickness'?"),
-    ("damping = 0.5", "dampning = 0.5", "[time]", "did you mean 'damping'?"),
+    ("mass_damping = 0.5", "mass_dampng = 0.5", "[time]", "did you mean 'mass_damping'?"),
 ])
 def test_unknown_keys_name_the_table_and_suggest_the_nearest(tmp_path, old, new, where, hint):
     msg = error(tmp_path, BASE.replace(old, new))

@@ -67,7 +67,7 @@ Schema (``*`` = required; units SI)::
     [time]
     end = 1e-3                                  # * s
     dt = "certified"                            # * s, or "certified" (the proven stable step)
-    damping = 0.0                               # mass-proportional alpha (1/s)
+    mass_damping = 0.0                          # mass-proportional alpha (1/s), C = alpha*M ('damping' before)
     allow_unsafe_dt = false                     # run a dt above the certified step (with a warning)
 
     [solver]

@@ -231,7 +231,10 @@ class _Reader:
 
     # -- [time], [solver] -------------------------------------------------------------------------
     def time(self, t: Table):
-        t.check(("end", "dt", "damping", "allow_unsafe_dt"))
+        if t.has("damping"):      # renamed: one name per meaning (`lipmat dt --damping-ratio` is xi)
+            raise t.error("'damping' was renamed 'mass_damping' (mass-proportional alpha in 1/s, C = alpha*M); "
+                          "a fraction of critical damping xi is not a deck key")
+        t.check(("end", "dt", "mass_damping", "allow_unsafe_dt"))
         end = t.number("end", positive=True)
         dt = t.get("dt", REQUIRED)
         if isinstance(dt, str):
@@ -239,7 +242,7 @@ class _Reader:
                 raise t.error(f"dt must be a number (s) or \"certified\", got {dt!r}")
         else:
             dt = t.number("dt", positive=True)
-        return end, dt, t.number("damping", 0.0, nonnegative=True), t.boolean("allow_unsafe_dt", False)
+        return end, dt, t.number("mass_damping", 0.0, nonnegative=True), t.boolean("allow_unsafe_dt", False)
 
     def solver(self, t: Table | None):
         if t is None:
