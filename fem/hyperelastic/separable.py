@@ -43,13 +43,12 @@ def symmetric_matrix_function(C: torch.Tensor, f, fprime) -> torch.Tensor:
     """
     C0 = C.detach()
     c, Q = torch.linalg.eigh(C0)
-    fc, dfc = f(c), fprime(c)
+    fc = f(c)
     ci, cj = c[..., :, None], c[..., None, :]
     gap = ci - cj
     close = gap.abs() <= _DK_GAP * torch.maximum(ci.abs(), cj.abs())
     safe = torch.where(close, torch.ones_like(gap), gap)
     gamma = torch.where(close, fprime(0.5 * (ci + cj)), (fc[..., :, None] - fc[..., None, :]) / safe)
-    del dfc
     Qt = Q.transpose(-1, -2)
     value = Q @ (fc[..., :, None] * Qt)
     return value + Q @ (gamma * (Qt @ (C - C0) @ Q)) @ Qt
