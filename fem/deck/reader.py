@@ -29,7 +29,6 @@ __all__ = ["parse_deck", "load_deck", "MATERIALS", "GENERATORS"]
 
 log = logging.getLogger(__name__)
 
-_KINEMATICS_OF_DIM = {d: k for k, d in mandel.DIM.items()}
 
 #: inline classical materials: type -> (class, {parameter: default or REQUIRED})
 MATERIALS: dict[str, tuple[type, dict[str, Any]]] = {
@@ -184,7 +183,7 @@ class _Reader:
 
     # -- [material] -------------------------------------------------------------------------------
     def material(self, t: Table, mesh: Mesh):
-        kinematics = _KINEMATICS_OF_DIM[mesh.dim]
+        kinematics = mandel.KINEMATICS_OF_DIM[mesh.dim]
         has_type, has_model = t.has("type"), t.has("model")
         if not (has_type or has_model):
             t.check({"type", "model", "density", "kinematics", *FINITE_STRAIN_KEYS,

@@ -25,6 +25,14 @@ def run(args) -> int:
 
     loaded = load_file(args.model)
     model = loaded.model
+    if getattr(model, "finite_strain", False):      # F -> P law certified on a stretch domain
+        from lipmat.fit_hyperelastic import certify_cli, print_certify
+        report = certify_cli(args, loaded)
+        if args.json:
+            print(json.dumps(report))
+        else:
+            print_certify(report)
+        return 0
     if loaded.certificate["kind"] == "none":
         return _no_bound(args, loaded)
     cert = certify(model, default_strains(model))

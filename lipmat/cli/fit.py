@@ -4,7 +4,11 @@ Examples:
   lipmat fit data/treloar_uniaxial.csv --model uniaxial --out out/rubber.pt --plot out/fit.png
   lipmat fit curve.csv --stress-unit kPa --model ogden3 --json
 
-Neural models: uniaxial (default; certified monotone 1D law), uniaxial_sn, isotropic, mlp. Classical
+Neural models: uniaxial (default; certified monotone 1D law), uniaxial_sn, isotropic, mlp, and
+hyperelastic (finite strain: UT/ET/PS/biaxial tests fitted jointly, e.g.
+  lipmat fit data/treloar_uniaxial.csv data/treloar_equibiaxial.csv data/treloar_pureshear.csv \
+      --model hyperelastic --out out/rubber.pt
+certified on a stretch domain; see docs/hyperelastic.md). Classical
 laws (lipmat.models.classical: linear, neohookean, mooney_rivlin, yeoh, ogden1..ogden6, gent,
 arruda_boyce) are fitted by least squares to one uniaxial curve.
 
@@ -26,7 +30,7 @@ from lipmat.errors import LipmatError
 HELP = "fit a material law to CSV measurements and write a model file"
 
 #: Neural models (lipmat.fit) and classical laws (lipmat.models.classical) the command fits.
-NEURAL = ("uniaxial", "uniaxial_sn", "isotropic", "mlp")
+NEURAL = ("uniaxial", "uniaxial_sn", "isotropic", "mlp", "hyperelastic")
 CLASSICAL = ("linear", "neohookean", "mooney_rivlin", "yeoh", *(f"ogden{k}" for k in range(1, 7)), "gent",
              "arruda_boyce")
 #: Largest epoch / L-BFGS counts accepted (a typo such as 4e9 epochs would run for days).
@@ -54,6 +58,16 @@ def add_arguments(parser) -> None:
                              "output and the plot's legend")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (default: on a terminal)")
+    hyper = parser.add_argument_group("--model hyperelastic (finite strain; UT/ET/PS/biaxial tests fitted jointly)")
+    hyper.add_argument("--mode", action="append", dest="modes", metavar="FILE=MODE",
+                       help="test mode of a file: uniaxial, equibiaxial, pure_shear or biaxial (default: from the "
+                            "file name or its columns); repeat per file")
+    bulk = hyper.add_mutually_exclusive_group()
+    bulk.add_argument("--bulk-ratio", type=float, default=None, dest="bulk_ratio", metavar="K/G",
+                      help="small-strain bulk modulus over shear modulus (default 50)")
+    bulk.add_argument("--nu", type=float, default=None, help="small-strain Poisson ratio instead of --bulk-ratio")
+    hyper.add_argument("--domain", default=None, metavar="LAM_LO,LAM_HI,J_LO,J_HI",
+                       help="certified domain (default: the data's stretches widened, J in [0.9, 1.1])")
 
 
 def check_model_name(name: str) -> None:
@@ -103,6 +117,10 @@ def run(args) -> int:
     _check_options(args)
     out = output_file(args.out or default_out(args.data), "--out")
     plot = output_file(args.plot, "--plot") if args.plot else None
+    if args.model == "hyperelastic":
+        return _run_hyperelastic(args, out, plot)
+    if args.modes or args.bulk_ratio is not None or args.nu is not None or args.domain is not None:
+        raise LipmatError("--mode, --bulk-ratio, --nu and --domain belong to --model hyperelastic")
     items = [load_csv(p, stress_unit=args.stress_unit) for p in args.data]
     with _float64(torch):
         from lipmat.fit import DEFAULTS, _as_sets, fit
@@ -131,6 +149,22 @@ def run(args) -> int:
         print(dumps(report))
     else:
         _print_text(report)
+    return 0
+
+
+def _run_hyperelastic(args, out, plot) -> int:
+    """The finite-strain neural law: lipmat.fit_hyperelastic does the work."""
+    import torch
+
+    from lipmat.cli._output import dumps
+    from lipmat.fit_hyperelastic import print_fit, run_fit_cli
+
+    with _float64(torch):
+        report = run_fit_cli(args, out, plot)
+    if args.json:
+        print(dumps(report))
+    else:
+        print_fit(report)
     return 0
 
 
