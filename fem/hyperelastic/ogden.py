@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 
-import torch
 
 from fem.errors import FemError
-from fem.hyperelastic.base import bulk_from
+from fem.hyperelastic.base import SmallStrainModuli, bulk_from
 from fem.hyperelastic.laws import resolve_domain
 from fem.hyperelastic.separable import SeparableLaw
 from fem.hyperelastic.volumetric import Volumetric, kappa_for
@@ -22,7 +21,7 @@ from fem.interval import Interval
 __all__ = ["Ogden"]
 
 
-class Ogden(SeparableLaw):
+class Ogden(SmallStrainModuli, SeparableLaw):
     """Ogden-N with moduli ``mu`` (Pa) and exponents ``alpha`` (sequences of N numbers, μₚαₚ > 0, αₚ ≠ 0);
     exactly one of K or nu; ``domain`` a StretchDomain, None (default) or False (none)."""
 
@@ -34,25 +33,10 @@ class Ogden(SeparableLaw):
         if not all(math.isfinite(m) and math.isfinite(a) and m * a > 0 for m, a in zip(mu, alpha)):
             raise FemError(f"Ogden: expected finite terms with mu_p * alpha_p > 0, received mu={mu}, alpha={alpha}")
         self.mu, self.alpha = tuple(mu), tuple(alpha)
-        self._G = 0.5 * sum(m * a for m, a in zip(mu, alpha))
+        self._G = 0.5 * sum(m * a for m, a in zip(mu, alpha))     # G = ½ Σ μₚαₚ
         self._K = bulk_from(self._G, K, nu, "Ogden")
         self.volumetric = Volumetric(sum(mu), kappa_for(self._K, self._G, 0.0, "Ogden"))
         self.domain = resolve_domain(domain, "Ogden")
-
-    @property
-    def shear_modulus(self) -> float:
-        """Small-strain shear modulus G = ½ Σ μₚαₚ (Pa)."""
-        return self._G
-
-    @property
-    def bulk_modulus(self) -> float:
-        """Small-strain bulk modulus K (Pa)."""
-        return self._K
-
-    @property
-    def poisson_ratio(self) -> float:
-        K, G = self._K, self._G
-        return (3 * K - 2 * G) / (2 * (3 * K + G))
 
     def w(self, lam):
         return sum(m / a * (lam**a - 1.0) for m, a in zip(self.mu, self.alpha))
