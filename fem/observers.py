@@ -298,7 +298,7 @@ class CheckpointWriter(Observer):
             recorder.update(obs.state_dict())
         save_checkpoint(self.path, {"step": s.step, "dt": self.plan.dt, "t_end": self.t_end,
                                     "n_dofs": self.setup.assembly.n_dofs, "state": state_payload(s),
-                                    "recorder": recorder})
+                                    "recorder": recorder, "dt_method": getattr(self.setup, "dt_method", None)})
 
 
 class CallbackObserver(Observer):

@@ -25,6 +25,8 @@ class Result:
     each probe's nodes. final : the last good :class:`State`. dt_certified : certified step or None.
     monitor : list of dicts (step, t, dt, dt_critical, omega_max, ratio). fault : None, or a dict
     (kind, step, t, element, centroid, detail) describing what stopped the run.
+    dt_method : form of the certified step, ``"element" | "global"`` (None without a certificate);
+    dt_reason : one line saying why that form (:func:`fem.timestep.choose_certified_step`).
     """
 
     status: str
@@ -41,6 +43,8 @@ class Result:
     monitor: list = field(default_factory=list)
     fields: dict = field(default_factory=dict)
     fault: dict | None = None
+    dt_method: str | None = None
+    dt_reason: str = ""
 
     @property
     def completed(self) -> bool:

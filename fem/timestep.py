@@ -56,8 +56,8 @@ from fem.eigenbounds import element_eigen_upper, global_eigen_upper
 from fem.material import bound_matrix
 from fem.tangent import TangentOperator, top_eigenvalue
 
-__all__ = ["TimeStep", "stable_step", "certified_time_step", "choose_certified_step", "critical_time_step",
-           "exact_time_step", "CERTIFIED_METHODS"]
+__all__ = ["TimeStep", "CertifiedStep", "stable_step", "certified_time_step", "choose_certified_step",
+           "critical_time_step", "exact_time_step", "CERTIFIED_METHODS"]
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,40 @@ class TimeStep:
         where = "" if self.controlling_element is None else (
             f", element {self.controlling_element} at ({', '.join(f'{c:.4g}' for c in self.controlling_centroid)})")
         return f"dt = {self.dt:.6g} s ({kind}, {self.method}; omega_max = {self.omega_max:.6g} rad/s{where})"
+
+
+@dataclass(frozen=True)
+class CertifiedStep:
+    """How ``fem.solve`` chooses the form of the certified step (:func:`choose_certified_step`).
+
+    method : ``"auto"`` (default: the global form when it is cheap against the run), ``"global"`` or
+    ``"element"``. budget : fraction of the estimated run time the global form may take (0.05).
+    always_s : seconds the global form may always take, whatever the run (1.0).
+    ``CertifiedStep.coerce("global")`` makes one from a method name; None gives the defaults.
+    """
+
+    method: str = "auto"
+    budget: float = BUDGET
+    always_s: float = ALWAYS_S
+
+    def __post_init__(self):
+        if self.method not in CERTIFIED_METHODS:
+            raise ValueError(f"certified step method must be one of {CERTIFIED_METHODS}, got {self.method!r}")
+        for name in ("budget", "always_s"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= 0 and math.isfinite(v)):
+                raise ValueError(f"CertifiedStep({name}=...) must be a finite number >= 0, got {v!r}")
+
+    @classmethod
+    def coerce(cls, value) -> "CertifiedStep":
+        """A CertifiedStep from None (defaults), a method name, or itself."""
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            return cls(method=value)
+        raise ValueError(f"certified must be None, one of {CERTIFIED_METHODS} or a CertifiedStep, got {value!r}")
 
 
 def stable_step(omega: float, damping: float = 0.0, safety: float = 1.0) -> float:
@@ -221,7 +255,8 @@ def choose_certified_step(assembly, bound, density, *, t_end: float | None = Non
     assembly, bound, density, damping, safety, delta, max_delta : as :func:`certified_time_step`.
     t_end : simulated time of the run (s), or n_steps : its number of steps at the element step
         (at most one of them; neither: the run length is unknown and only ``always_s`` applies).
-    step_cost_s : measured wall time of one step (s); None: estimated from a sparse product
+    step_cost_s : wall time of one step of the run (s), or a callable ``dt -> s`` (called with the
+        element step, only when the choice needs it); None: estimated from a sparse product
         (:data:`fem.stepcost.STEP_PRODUCTS`), which undercounts nonlinear laws.
     method : ``"auto"`` (default), ``"global"`` (always try it; no time limit) or ``"element"``.
     budget : the global form is used when its estimated cost is at most ``budget`` × the estimated run
@@ -261,6 +296,8 @@ def choose_certified_step(assembly, bound, density, *, t_end: float | None = Non
         est = global_cost_estimate(assembly)
         dt_elem = stable_step(math.sqrt(max(elem.value, 0.0)), damping, safety)
         steps = n_steps if n_steps is not None else (None if t_end is None else math.ceil(t_end / dt_elem))
+        if callable(step_cost_s):
+            step_cost_s = None if steps is None else float(step_cost_s(dt_elem))
         run_s = None if steps is None else run_cost_estimate(steps, step_cost_s=step_cost_s, spmv_s=est["spmv_s"])
         allowed = max(always_s, 0.0 if run_s is None else budget * run_s)
         choice.update(estimated_global_s=est["total_s"], run_s_estimate=run_s, n_steps_estimate=steps,

@@ -5,6 +5,7 @@ chosen, the step is ≤ the exact critical step; the global form is within 2 % o
 global form for a long run and the element form for a very short one; forced forms are honoured; a
 proof that cannot finish in time or cannot succeed falls back to the element form and says so.
 """
+import json
 import math
 import time
 
@@ -177,3 +178,93 @@ def test_torch_bound_and_scalar_bound_both_work():
     exact = exact_time_step(a, c, RHO)
     ts = choose_certified_step(a, lip, RHO, n_steps=10**9, always_s=0.0)
     assert ts.method == "global" and ts.details["bound"] == "scalar" and ts.dt <= exact
+
+
+# -- fem.solve, the deck and `lipmat run` -------------------------------------------------------------
+def _plate_problem():
+    mesh = fem.distort(fem.rectangle(0.2, 0.05, 16, 4, cell="quad"), 0.25, seed=2)
+    return fem.Problem(mesh, fem.LinearElastic(2.0e9, 0.45, "plane_strain"), RHO, bcs=(fem.Fixed("left"),),
+                       v0=lambda x: np.stack([np.zeros(len(x)), 0.01 * x[:, 0]], axis=1))
+
+
+def test_solve_reports_the_form_and_honours_certified():
+    prob = _plate_problem()
+    a = fem.Assembly(prob.mesh)
+    c = prob.material.stiffness_bound()
+    exact = exact_time_step(a, c, RHO)
+    elem, glob = (choose_certified_step(a, c, RHO, method=m) for m in ("element", "global"))
+    runs = {m: fem.solve(prob, 5e-5, "certified", certified=m, progress=False) for m in ("auto", "element", "global")}
+    assert runs["element"].dt_method == "element" and runs["global"].dt_method == "global"
+    assert runs["auto"].dt_method == "global"  # a cheap global form on a small mesh
+    for m, r in runs.items():
+        assert r.completed and r.dt_reason.startswith(f"{r.dt_method} form: ")
+        assert r.dt <= r.dt_certified <= exact
+    # whatever the solver adds on top (damping-aware step, safety), it multiplies both forms alike
+    assert runs["global"].dt_certified / runs["element"].dt_certified == pytest.approx(glob.dt / elem.dt, rel=1e-9)
+    auto = fem.solve(prob, 5e-5, "certified", certified=fem.CertifiedStep(always_s=0.0, budget=0.0), progress=False)
+    assert auto.dt_method == "element" and "over the 0 % budget" in auto.dt_reason
+
+
+def test_a_given_dt_below_the_element_step_needs_no_global_form():
+    prob = _plate_problem()
+    r0 = fem.solve(prob, 1e-5, "certified", certified="element", progress=False)
+    r = fem.solve(prob, 1e-5, 0.5 * r0.dt_certified, progress=False)
+    assert r.dt_method == "element" and "no tighter bound is needed" in r.dt_reason
+
+
+def test_deck_certified_method_and_run_summary(tmp_path, capsys):
+    from lipmat.cli import main
+
+    deck = tmp_path / "plate.toml"
+    text = """
+title = "distorted strip"
+[mesh]
+generator = "rectangle"
+lx = 0.2
+ly = 0.05
+nx = 12
+ny = 3
+cell = "quad"
+[material]
+type = "linear_elastic"
+E = 2e9
+nu = 0.45
+density = 1200.0
+[[bc]]
+type = "fixed"
+where = "left"
+[initial]
+velocity = [0.0, "0.05 * x"]
+[time]
+end = 2e-5
+dt = "certified"
+[solver]
+certified_method = "{method}"
+[output]
+fields = false
+plot = false
+"""
+    for method in ("element", "global"):
+        deck.write_text(text.replace("{method}", method))
+        assert fem.load_deck(deck).certified_method == method
+        assert main(["run", str(deck), "--out", str(tmp_path / method), "--json", "--no-progress"]) == 0
+        s = json.loads(capsys.readouterr().out)
+        assert s["dt_method"] == method and s["dt_reason"].startswith(f"{method} form: asked for")
+        assert f"{method} form" in s["dt_source"]
+    assert main(["run", str(deck), "--out", str(tmp_path / "text"), "--no-progress"]) == 0
+    assert "  certified    global form: asked for" in capsys.readouterr().out
+    deck.write_text(text.replace("{method}", "fastest"))
+    with pytest.raises(fem.DeckError, match="certified_method"):
+        fem.load_deck(deck)
+
+
+def test_restart_reuses_the_form_of_the_checkpointed_run(tmp_path):
+    """The automatic choice depends on measured times; a restart must not choose again (dt would change)."""
+    prob = _plate_problem()
+    ck = tmp_path / "run.ck"
+    full = fem.solve(prob, 4e-5, "certified", certified="global", checkpoint=fem.Checkpoint(ck, every=5),
+                     progress=False)
+    never_global = fem.CertifiedStep(always_s=0.0, budget=0.0)  # on its own this picks the element form
+    r = fem.solve(prob, 4e-5, "certified", certified=never_global, restart=ck, progress=False)
+    assert full.dt_method == "global" and r.dt_method == "global" and r.dt == full.dt
+    np.testing.assert_allclose(r.final.u.numpy(), full.final.u.numpy(), rtol=0, atol=1e-15)
