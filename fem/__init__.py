@@ -27,8 +27,10 @@ from fem.deck import Deck, load_deck, parse_deck, run_deck
 __all__ += ["FieldWriter", "atomic_write", "write_energy_csv", "write_probes_csv", "plot_energies", "read_pvd",
             "Deck", "load_deck", "parse_deck", "run_deck"]
 from fem.timestep import TimeStep, certified_time_step, critical_time_step, exact_time_step, stable_step
+from fem.timestep import CertifiedStep, choose_certified_step
 
-__all__ += ["TimeStep", "certified_time_step", "critical_time_step", "exact_time_step", "stable_step"]
+__all__ += ["TimeStep", "certified_time_step", "critical_time_step", "exact_time_step", "stable_step",
+            "CertifiedStep", "choose_certified_step"]
 from fem.errors import LimitError
 from fem.limits import Limits
 

@@ -20,7 +20,9 @@ observers (:mod:`fem.observers`), configured by the option groups of :mod:`fem.s
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import numbers
 import time
 from typing import Callable, Iterator
@@ -39,6 +41,7 @@ from fem.problem import Problem
 from fem.result import Result
 from fem.setup import SMALL_PROBLEM_DOFS, RunSetup, torch_threads
 from fem.solve_options import Checkpoint, Compute, EnergyCheck, Monitor, Probes, SaveAt
+from fem.timestep import CertifiedStep
 
 __all__ = ["Problem", "Result", "State", "solve", "iterate", "tensor_components", "BALANCE_GRACE_STEPS",
            "SMALL_PROBLEM_DOFS", "UNSAFE_MONITORS"]
@@ -49,9 +52,15 @@ log = logging.getLogger(__name__)
 BALANCE_GRACE_STEPS = 10
 
 
+def _positive(x) -> bool:
+    """x is a positive finite number (plan_run reports any other t_end)."""
+    return not isinstance(x, bool) and isinstance(x, (int, float)) and x > 0 and math.isfinite(x)
+
+
 # ---------------------------------------------------------------------------------------------
 # iterate
-def iterate(problem: Problem, dt, *, allow_unsafe_dt: bool = False, compute: Compute = Compute()) -> Iterator[State]:
+def iterate(problem: Problem, dt, *, allow_unsafe_dt: bool = False, compute: Compute = Compute(),
+            certified: CertifiedStep | str | None = None) -> Iterator[State]:
     """Yield the initial :class:`State` then one state per step, forever (take what you need).
 
     Checks every step for NaN/inf (and 1D inversion); on a fault raises
@@ -60,7 +69,7 @@ def iterate(problem: Problem, dt, *, allow_unsafe_dt: bool = False, compute: Com
     """
     n_dofs = problem.mesh.n_points * problem.mesh.dim
     with torch_threads(compute.num_threads, n_dofs, compute.device):
-        setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt)
+        setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt, certified=certified)
         stepper = setup.stepper(setup.dt)
         state = setup.initial_state(stepper)
     yield state
@@ -70,7 +79,8 @@ def iterate(problem: Problem, dt, *, allow_unsafe_dt: bool = False, compute: Com
         fault = setup.finite_fault(new, state)
         if fault is not None:
             res = Result(fault["kind"], fault["message"], state.step, state.t, setup.dt, np.zeros(0), {},
-                         state, dt_certified=setup.dt_certified, fault=fault)
+                         state, dt_certified=setup.dt_certified, fault=fault, dt_method=setup.dt_method,
+                         dt_reason=setup.dt_reason)
             raise SimulationError(fault["message"], res)
         state = new
         yield state
@@ -82,7 +92,8 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
           energy: EnergyCheck = EnergyCheck(), probes: Probes | None = None, monitor: Monitor = Monitor(),
           checkpoint: Checkpoint | None = None, restart=None, compute: Compute = Compute(),
           check_every: int = 1, callback: Callable[[State], None] | None = None, progress: bool | None = None,
-          raise_on_fault: bool = False, limits: Limits | None = None) -> Result:
+          raise_on_fault: bool = False, limits: Limits | None = None,
+          certified: CertifiedStep | str | None = None) -> Result:
     """Run ``problem`` from t = 0 to ``t_end`` with the central-difference scheme.
 
     Parameters
@@ -108,6 +119,10 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
     limits : :class:`~fem.limits.Limits` on steps, frames and estimated bytes, checked before the first
         step (None: the defaults, 1e8 steps, 1e4 frames, 20 GB; ``Limits.off()``: none). A run above one
         raises :class:`~fem.errors.LimitError` with the numbers.
+    certified : how ``dt="certified"`` is bounded, :class:`~fem.timestep.CertifiedStep` or a method name:
+        ``"auto"`` (default: the global form, tight, when its one-off cost is under 5 % of the run
+        estimated from ``t_end`` and a measured step, or under 1 s; else the element form), ``"global"``
+        or ``"element"``. ``Result.dt_method`` / ``dt_reason`` say which form was used and why.
 
     Returns a :class:`Result`.
     """
@@ -116,7 +131,10 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
         wall0 = time.perf_counter()
         if isinstance(check_every, bool) or not isinstance(check_every, numbers.Integral) or check_every < 1:
             raise FemError(f"check_every must be a whole number of steps >= 1, got {check_every!r}")
-        setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt)
+        if restart is not None:
+            certified = _restart_form(restart, certified)
+        setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt,
+                         certified=certified, t_end=t_end if _positive(t_end) else None)
         plan = plan_run(setup, t_end, save, energy, monitor, limits=limits,
                         n_probes=0 if probes is None else len(probes.nodes),
                         probe_every=1 if probes is None else probes.every)
@@ -155,10 +173,21 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
             message = f"completed {plan.n_steps} steps of dt = {plan.dt:.6g} s to t = {state.t:.6g} s"
         result = Result(status, message, final.step, final.t, plan.dt, np.asarray(frames.times, dtype=np.float64),
                         rec.energies(), final, prb.probes(), time.perf_counter() - wall0, setup.dt_certified,
-                        mon.entries, {k: np.stack(v) for k, v in frames.fields.items()}, fault)
+                        mon.entries, {k: np.stack(v) for k, v in frames.fields.items()}, fault,
+                        dt_method=setup.dt_method, dt_reason=setup.dt_reason)
     if fault is not None and raise_on_fault:
         raise SimulationError(message, result)
     return result
+
+
+def _restart_form(path, certified) -> CertifiedStep:
+    """The certified step's form for a restart: with ``"auto"``, the form the checkpointed run used (the
+    automatic choice depends on measured times, so a second choice could differ and change dt)."""
+    choice = CertifiedStep.coerce(certified)
+    if choice.method != "auto":
+        return choice
+    method = load_checkpoint(path).get("dt_method")
+    return dataclasses.replace(choice, method=method) if method in ("element", "global") else choice
 
 
 def _restart(path, setup: RunSetup, plan, histories) -> State:

@@ -66,6 +66,7 @@ class Deck:
     threads: int | None = None
     raw: dict = field(default_factory=dict, repr=False)
     monitor_every: int | None = None
+    certified_method: str = "auto"
 
     def solve_kwargs(self, *, writer=None, on_row=None) -> dict:
         """Keyword arguments of :func:`fem.solve`; ``writer`` gets the frames, ``on_row`` the energy rows."""
@@ -78,5 +79,5 @@ class Deck:
                 "save": SaveAt(every=o.every, writer=writer),
                 "energy": EnergyCheck(every=o.energy_every, tol=self.energy_tol, on_row=on_row),
                 "probes": Probes(dict(o.probe_nodes), every=o.probe_every) if o.probe_nodes else None,
-                "monitor": Monitor(every=self.monitor_every),
+                "monitor": Monitor(every=self.monitor_every), "certified": self.certified_method,
                 "compute": Compute(dtype=getattr(torch, self.dtype), device=self.device, num_threads=self.threads)}

@@ -49,6 +49,26 @@ def eigenvalues_from_parts(parts: EigenParts, kinematics: str) -> torch.Tensor:
     return torch.cat([torch.linalg.eigvalsh(H), torch.stack(everything[k * k:], -1)], -1)
 
 
+class SmallStrainModuli:
+    """``shear_modulus``, ``bulk_modulus`` and ``poisson_ratio`` of a law that sets ``_G`` and ``_K`` (Pa)."""
+
+    @property
+    def shear_modulus(self) -> float:
+        """Small-strain shear modulus G (Pa)."""
+        return self._G
+
+    @property
+    def bulk_modulus(self) -> float:
+        """Small-strain bulk modulus K (Pa)."""
+        return self._K
+
+    @property
+    def poisson_ratio(self) -> float:
+        """Small-strain ν = (3K − 2G)/(2(3K + G))."""
+        K, G = self._K, self._G
+        return (3 * K - 2 * G) / (2 * (3 * K + G))
+
+
 def bulk_from(shear: float, K: float | None, nu: float | None, who: str) -> float:
     """The small-strain bulk modulus from exactly one of K or ν (K = 2G(1+ν)/(3(1−2ν)))."""
     if (K is None) == (nu is None):

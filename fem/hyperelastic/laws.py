@@ -29,7 +29,7 @@ import math
 import torch
 
 from fem.errors import FemError
-from fem.hyperelastic.base import bulk_from
+from fem.hyperelastic.base import SmallStrainModuli, bulk_from
 from fem.hyperelastic.domain import StretchDomain
 from fem.hyperelastic.invariant import Derivatives, InvariantLaw
 from fem.hyperelastic.volumetric import Volumetric, kappa_for
@@ -59,7 +59,7 @@ def _positive(who: str, **vals) -> None:
             raise FemError(f"{who}: expected {k} > 0 (finite), received {v!r}")
 
 
-class ClassicalInvariantLaw(InvariantLaw):
+class ClassicalInvariantLaw(SmallStrainModuli, InvariantLaw):
     """ψ = W_d(I1, I2) + V(J). Subclasses define ``_dev(I1, I2)`` (energy), ``_dev_derivs(I1, I2)`` and
     ``_dev_bounds(I1, I2)`` -> (W1, W2, W11, W22, W12) as tensors/numbers resp. Intervals/numbers."""
 
@@ -75,22 +75,6 @@ class ClassicalInvariantLaw(InvariantLaw):
         p0 = 2.0 * w1 + 4.0 * w2
         self.volumetric = Volumetric(p0, kappa_for(self._K, self._G, 4 * w2 + 4 * w11 + 16 * w22 + 16 * w12, who))
         self.domain = resolve_domain(domain, who)
-
-    @property
-    def shear_modulus(self) -> float:
-        """Small-strain shear modulus G (Pa)."""
-        return self._G
-
-    @property
-    def bulk_modulus(self) -> float:
-        """Small-strain bulk modulus K (Pa)."""
-        return self._K
-
-    @property
-    def poisson_ratio(self) -> float:
-        """Small-strain ν = (3K − 2G)/(2(3K + G))."""
-        K, G = self._K, self._G
-        return (3 * K - 2 * G) / (2 * (3 * K + G))
 
     def energy_invariants(self, I1, I2, J):
         return self._dev(I1, I2) + self.volumetric.value(J)
