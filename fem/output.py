@@ -42,10 +42,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fem.atomic import atomic_write
+from fem.atomic import atomic_write, check_target
 from fem.errors import FemError
 
-__all__ = ["FieldWriter", "atomic_write", "write_energy_csv", "write_probes_csv", "plot_energies",
+__all__ = ["FieldWriter", "atomic_write", "check_target", "prepare_output_dir", "write_energy_csv", "write_probes_csv", "plot_energies",
            "read_pvd", "TENSOR_COMPONENTS"]
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,25 @@ _AXES = "xyz"
 
 
 # atomic files: fem.atomic.atomic_write (re-exported here for callers of fem.output)
+def prepare_output_dir(path, what: str = "output folder", *, create: bool = True) -> Path:
+    """Folder ``path`` checked (and created with its parents unless ``create=False``); returns it.
+
+    FemError naming the part in the way when ``path`` or one of its parents exists as something other
+    than a folder (a file, a FIFO, ...): checked before a run starts, not at its first frame.
+    """
+    path = Path(path)
+    for part in [path, *path.parents]:
+        if part.exists() and not part.is_dir():
+            where = "is" if part == path else f"lies under {part}, which is"
+            raise FemError(f"{what} {path} {where} a file, not a folder; expected a folder path")
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FemError(f"cannot create {what} {path}: {exc.strerror or exc}") from None
+    return path
+
+
 def _write_text(path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
@@ -90,8 +109,7 @@ class FieldWriter:
             raise FemError(f"output format must be one of {FORMATS}, got {format!r}")
         if not re.fullmatch(r"[A-Za-z0-9_.\-]+", prefix):
             raise FemError(f"output prefix must be a plain file name stem (letters, digits, _ . -), got {prefix!r}")
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory = prepare_output_dir(directory, "field output folder")
         self.mesh, self.format, self.prefix = mesh, format, prefix
         self.index = self.directory / f"{prefix}.{'pvd' if format == 'vtu' else 'xdmf'}"
         self._frames: list[tuple[float, str]] = []   # (time, file name relative to directory)

@@ -77,9 +77,20 @@ Schema (``*`` = required; units SI)::
     threads = 1                                 # torch CPU threads (default: automatic)
     monitor_every = 500                         # measure the critical step (an estimate) every N steps;
                                                 # energy.csv gains dt_critical_s and dt_margin columns
+    max_steps = 1e8                             # refuse a longer run (default 1e8; false: no limit)
     certified_method = "auto"                   # dt = "certified": "auto" (the tight global form when its
                                                 # cost is < 5 % of the run or < 1 s, else the element form),
                                                 # "global" or "element"
+    bulk_viscosity = true                       # linear + quadratic bulk viscosity (fem.viscosity); false: the
+                                                # plain undamped scheme. On, dt = "certified" is the
+                                                # damping-aware step, 0.853x the undamped one at the defaults
+    bulk_viscosity_linear = 0.06                # b1: damping ratio of the top certified mode (Abaqus b1)
+    bulk_viscosity_quadratic = 1.2              # b2 (Abaqus b2; LS-DYNA's Q1 = b2^2), where the law stiffens
+    bulk_viscosity_cap = 0.1                    # largest damping ratio the quadratic term adds (keeps the
+                                                # step proven: xi_b = linear + cap)
+    energy_guard = 0.01                         # stop as "unstable" when the scheme created more than this
+                                                # fraction of the energy in motion (fem.discrete_energy);
+                                                # false: never
 
     [output]
     dir = "bar_out"                             # default "<deck stem>_out" beside the deck
@@ -93,6 +104,8 @@ Schema (``*`` = required; units SI)::
     probes_csv = "probes.csv"
     plot = "energy.png"
     probe_every = 1
+    max_frames = 1e4                            # refuse more field frames (default 1e4; false: no limit)
+    max_bytes = 20e9                            # refuse a larger output estimate (default 20 GB; false: none)
     [output.probes]                             # name = set or selector; mean displacement recorded
     tip = "right"
 

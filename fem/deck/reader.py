@@ -17,6 +17,7 @@ from fem.deck.settings import Deck, OutputSettings
 from fem.deck.table import REQUIRED, Table
 from fem import hyperelastic
 from fem.errors import DeckError, FemError
+from fem.limits import Limits, check_device, check_modulus, check_poisson, check_run, count_steps, estimate_output
 from fem.material import LinearElastic, NonlinearBar, check_material
 from fem.mesh import Mesh, bar, box, rectangle
 
@@ -87,6 +88,11 @@ def _finite_strain_options(t: Table) -> dict:
     return kw
 
 
+#: [solver] keys of the stability options (:mod:`fem.viscosity`, :mod:`fem.discrete_energy`)
+STABILITY_KEYS = ("bulk_viscosity", "bulk_viscosity_linear", "bulk_viscosity_quadratic", "bulk_viscosity_cap",
+                  "energy_guard")
+
+
 class _Reader:
     """Builds a Deck from the parsed TOML."""
 
@@ -112,11 +118,14 @@ class _Reader:
         t_end, dt, damping, unsafe = self.time(top.table("time"))
         energy_tol, device, dtype, threads, monitor_every = self.solver(top.table("solver"))
         output = self.output(top.table("output"), mesh)
+        limits = self.limits(top.table("solver"), top.table("output"))
+        self.size_run(top.table("time"), mesh, t_end, dt, output, limits)
         problem = Problem(mesh, material, density, bcs=tuple(bcs), loads=tuple(loads), u0=u0, v0=v0,
                           damping=damping, **section)
         return Deck(self.path, title, problem, t_end, dt, unsafe, energy_tol, output, source,
                     device, dtype, threads, raw=self.data, monitor_every=monitor_every,
-                    certified_method=self.certified_method(top.table("solver")))
+                    certified_method=self.certified_method(top.table("solver")),
+                    **self.stability(top.table("solver")))
 
     # -- [mesh] -----------------------------------------------------------------------------------
     def mesh(self, t: Table):
@@ -218,7 +227,12 @@ class _Reader:
             elif extra:
                 kw["kinematics"] = t.string("kinematics", kinematics, choices=mandel.KINEMATICS)
             try:
-                material = cls(**kw)
+                material = cls(**kw)   # its own checks first (E > 0, -1 < nu < 0.5), then float-safe ranges
+                for p in ("E", "E1", "E2"):
+                    if p in kw:
+                        check_modulus(kw[p], p, kind)
+                if kind == "linear_elastic":
+                    check_poisson(kw["nu"], kind)
             except (FemError, ValueError) as exc:
                 raise t.error(str(exc)) from None
             source = kind
@@ -246,13 +260,63 @@ class _Reader:
     def solver(self, t: Table | None):
         if t is None:
             return 0.5, "cpu", "float64", None, None
-        t.check(("energy_tol", "device", "dtype", "threads", "monitor_every", "certified_method"))
+        t.check(("energy_tol", "device", "dtype", "threads", "monitor_every", "certified_method", "max_steps")
+                + STABILITY_KEYS)
         tol = t.data.get("energy_tol", 0.5)
         tol = None if tol is False else t.number("energy_tol", 0.5, positive=True)
         threads = t.integer("threads", None) if t.has("threads") else None
         monitor = t.integer("monitor_every", None) if t.has("monitor_every") else None
-        return (tol, t.string("device", "cpu"), t.string("dtype", "float64", choices=("float64", "float32")),
-                threads, monitor)
+        device = t.string("device", "cpu")
+        try:
+            check_device(device)
+        except FemError as exc:
+            raise t.error(str(exc)) from None
+        return (tol, device, t.string("dtype", "float64", choices=("float64", "float32")), threads, monitor)
+
+    @staticmethod
+    def limits(solver: Table | None, output: Table | None) -> Limits:
+        """[solver] max_steps, [output] max_frames / max_bytes: a number >= 1, or false for no limit."""
+        kw = {}
+        for t, key in ((solver, "max_steps"), (output, "max_frames"), (output, "max_bytes")):
+            if t is not None and t.has(key):
+                kw[key] = None if t.data[key] is False else t.number(key, positive=True)
+                if kw[key] is not None and kw[key] < 1:
+                    raise t.error(f"{key} must be a number >= 1 or false (no limit), got {t.data[key]!r}")
+        return Limits(**kw)
+
+    def size_run(self, t: Table, mesh: Mesh, t_end: float, dt, output: OutputSettings, limits: Limits) -> None:
+        """With a numeric dt the run is sized here (a located error); with "certified" fem.solve does it."""
+        if isinstance(dt, str):
+            return
+        try:
+            n = count_steps(t_end, dt)
+            check_run(n, None, limits)
+            check_run(n, estimate_output(mesh, int(n), save_every=output.every, energy_every=output.energy_every,
+                                         fields=output.fields, n_probes=len(output.probes),
+                                         probe_every=output.probe_every), limits)
+        except FemError as exc:
+            raise t.error(f"end = {t_end!r} s, dt = {dt!r} s: {exc}") from None
+
+    @staticmethod
+    def stability(t: Table | None) -> dict:
+        """[solver] bulk_viscosity (true/false), bulk_viscosity_linear / _quadratic / _cap (numbers >= 0) and
+        energy_guard (a number > 0 or false): the Deck's ``viscosity`` and ``energy_guard``."""
+        from fem.discrete_energy import DEFAULT_GUARD_TOL
+        from fem.viscosity import BulkViscosity
+
+        if t is None:
+            return {"viscosity": BulkViscosity(), "energy_guard": DEFAULT_GUARD_TOL}
+        d = BulkViscosity()
+        kw = {"enabled": t.boolean("bulk_viscosity", True),
+              "linear": t.number("bulk_viscosity_linear", d.linear, nonnegative=True),
+              "quadratic": t.number("bulk_viscosity_quadratic", d.quadratic, nonnegative=True),
+              "cap": t.number("bulk_viscosity_cap", d.cap, nonnegative=True)}
+        guard = t.data.get("energy_guard", DEFAULT_GUARD_TOL)
+        guard = None if guard is False else t.number("energy_guard", DEFAULT_GUARD_TOL, positive=True)
+        try:
+            return {"viscosity": BulkViscosity(**kw), "energy_guard": guard}
+        except ValueError as exc:
+            raise t.error(str(exc)) from None
 
     def certified_method(self, t: Table | None) -> str:
         """[solver] certified_method: the form of dt = "certified" (:class:`fem.timestep.CertifiedStep`)."""
@@ -267,7 +331,7 @@ class _Reader:
             d = default_dir.resolve()
             return OutputSettings(d, energy_csv=d / "energy.csv", probes_csv=d / "probes.csv", plot=d / "energy.png")
         t.check(("dir", "format", "prefix", "fields", "every", "energy_every", "energy_csv", "probes_csv",
-                 "plot", "probes", "probe_every", "compression"))
+                 "plot", "probes", "probe_every", "compression", "max_frames", "max_bytes"))
         d = (self.base / t.string("dir")).resolve() if t.has("dir") else default_dir.resolve()
         probes, probe_nodes = {}, {}
         p = t.table("probes")
@@ -316,4 +380,11 @@ def load_deck(path, *, material_loader: Callable[[str], Any] | None = None) -> D
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"deck not found: {path}")
-    return parse_deck(path.read_text(encoding="utf-8"), path=path, material_loader=material_loader)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DeckError(f"{path}: not a text deck: byte {exc.start} (line {line}) is not UTF-8 "
+                        f"({data[exc.start:exc.start + 1]!r}); expected a TOML file in UTF-8") from None
+    return parse_deck(text, path=path, material_loader=material_loader)

@@ -51,13 +51,20 @@ def run_deck(deck, *, out_dir=None, progress: bool | None = None) -> DeckRun:
     (a stopped run keeps what it wrote); bad settings raise FemError before anything runs.
     """
     from fem.explicit import solve
-    from fem.output import FieldWriter, plot_energies, write_energy_csv, write_probes_csv
+    from fem.output import (FieldWriter, check_target, plot_energies, prepare_output_dir, write_energy_csv,
+                            write_probes_csv)
 
     out = deck.output if out_dir is None else deck.output.moved_to(out_dir)
-    out.dir.mkdir(parents=True, exist_ok=True)
+    what = "output folder (--out)" if out_dir is not None else "[output] dir"
+    for p, key in ((out.energy_csv, "energy_csv"), (out.probes_csv, "probes_csv"), (out.plot, "plot")):
+        if p is not None:   # every path checked before anything is created or run
+            prepare_output_dir(p.parent, f"[output] {key} folder", create=False)
+            check_target(p, f"[output] {key}")
+    prepare_output_dir(out.dir, what, create=False)
+    prepare_output_dir(out.dir, what)
     for p in (out.energy_csv, out.probes_csv, out.plot):
         if p is not None:
-            p.parent.mkdir(parents=True, exist_ok=True)
+            prepare_output_dir(p.parent, "output folder")
     writer = (FieldWriter(out.dir, deck.problem.mesh, format=out.format, prefix=out.prefix,
                           compression=out.compression) if out.fields else None)
     rows: list[dict] = []

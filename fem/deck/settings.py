@@ -66,6 +66,7 @@ class Deck:
     threads: int | None = None
     raw: dict = field(default_factory=dict, repr=False)
     monitor_every: int | None = None
+    limits: Any = None   # fem.limits.Limits of the run (None: the defaults)
     certified_method: str = "auto"
 
     def solve_kwargs(self, *, writer=None, on_row=None) -> dict:
@@ -80,4 +81,5 @@ class Deck:
                 "energy": EnergyCheck(every=o.energy_every, tol=self.energy_tol, on_row=on_row),
                 "probes": Probes(dict(o.probe_nodes), every=o.probe_every) if o.probe_nodes else None,
                 "monitor": Monitor(every=self.monitor_every), "certified": self.certified_method,
+                "limits": self.limits,
                 "compute": Compute(dtype=getattr(torch, self.dtype), device=self.device, num_threads=self.threads)}
