@@ -28,7 +28,7 @@ import torch
 import fem
 from fem import mandel
 from fem.timestep import certified_time_step
-from lipmat._paths import DATA_DIR
+from lipmat._paths import shipped_data
 from lipmat.data import TensorTable
 from lipmat.fit import fit
 
@@ -56,7 +56,7 @@ def synthetic_table(n: int = 400, scale: float = 0.02, seed: int = 0) -> TensorT
 FIT = fit("isotropic", synthetic_table(), epochs=150 if QUICK else 800, lbfgs_steps=15 if QUICK else 100,
           progress=False)
 MATERIAL = FIT.model.requires_grad_(False)
-MESH = fem.Mesh.read(DATA_DIR / "meshes" / "plate_with_hole.msh")
+MESH = fem.Mesh.read(shipped_data("meshes/plate_with_hole.msh"))
 PROBLEM = fem.Problem(MESH, MATERIAL, DENSITY, bcs=(fem.Fixed("left"),),
                       loads=(fem.Traction("right", [TRACTION, 0.0]),), thickness=THICKNESS)
 DT = certified_time_step(fem.Assembly(MESH, thickness=THICKNESS), MATERIAL.stiffness_bound(), DENSITY)

@@ -31,12 +31,12 @@ import fem
 from fem.assembly import Assembly
 from fem.eigenbounds import element_eigen_upper
 from fem.timestep import certified_time_step, critical_time_step, exact_time_step
-from lipmat._paths import DATA_DIR
+from lipmat._paths import shipped_data
 
 QUICK = os.environ.get("LIPMAT_EXAMPLES_QUICK", "") not in ("", "0")
 E, RHO = 210e9, 7850.0
 POISSON = (0.3,) if QUICK else (0.3, 0.45, 0.49)
-MESH = fem.Mesh.read(DATA_DIR / "meshes" / "plate_with_hole.msh")
+MESH = fem.Mesh.read(shipped_data("meshes/plate_with_hole.msh"))
 ASSEMBLY = Assembly(MESH)
 
 

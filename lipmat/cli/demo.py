@@ -21,7 +21,6 @@ and a coarser strip (for tests; about 10 s).
 """
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -40,14 +39,17 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from lipmat.cli._output import dumps, output_dir
+
+    output_dir(args.out, "--out")
     wall0 = time.perf_counter()
     _logging()
     summary = demo(Path(args.out), quick=args.quick, progress=False if args.no_progress else None)
     summary["wall_time_s"] = time.perf_counter() - wall0
     text = summary_text(summary)
-    _write(Path(args.out) / "summary.json", json.dumps(summary, indent=2) + "\n")
+    _write(Path(args.out) / "summary.json", dumps(summary, indent=2) + "\n")
     _write(Path(args.out) / "summary.txt", text + "\n")
-    print(json.dumps(summary, indent=2) if args.json else text)
+    print(dumps(summary, indent=2) if args.json else text)
     return 0 if summary["certified_status"] == "completed" else 1
 
 
