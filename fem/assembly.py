@@ -251,6 +251,20 @@ class Assembly:
         h = torch.bmm(ue.transpose(1, 2), self._dndx)  # (nc, d, nq*d): h[c, i, q*d + j] = ∂u_i/∂X_j
         return h.reshape(nc, d, nq, d).permute(0, 2, 1, 3)
 
+    def volume_ratio(self, gradient: torch.Tensor) -> torch.Tensor:
+        """J = det(I + H) at every quadrature point from a gradient-mode strain: (n_cells, nq, dim²) ->
+        (n_cells, nq), in closed form on views of H (no copy; the per-step inversion check)."""
+        d = self.dim
+        h = gradient.reshape(self.n_cells, self.nq, d * d)
+        if d == 1:
+            return 1.0 + h[..., 0]
+        if d == 2:
+            return (1.0 + h[..., 0]) * (1.0 + h[..., 3]) - h[..., 1] * h[..., 2]
+        a, b, c = 1.0 + h[..., 0], h[..., 1], h[..., 2]
+        e, f, g = h[..., 3], 1.0 + h[..., 4], h[..., 5]
+        k, m, n = h[..., 6], h[..., 7], 1.0 + h[..., 8]
+        return a * (f * n - g * m) - b * (e * n - g * k) + c * (e * m - f * k)
+
     def inverted_cells(self, u: torch.Tensor, gradient: torch.Tensor | None = None) -> np.ndarray:
         """(k,) ids of cells with ``det(I + ∂u/∂X) ≤ 0`` at some quadrature point (1D: stretch ≤ 0).
 
@@ -258,11 +272,11 @@ class Assembly:
         (saves recomputing it).
         """
         if gradient is not None:
-            f = gradient.reshape(self.n_cells, self.nq, self.dim, self.dim).clone()
+            det = self.volume_ratio(gradient)
         else:
             f = self.displacement_gradient(u)
-        f.diagonal(dim1=-2, dim2=-1).add_(1.0)  # F = I + H, in place
-        det = _small_det(f)
+            f.diagonal(dim1=-2, dim2=-1).add_(1.0)  # F = I + H, in place
+            det = _small_det(f)
         return np.flatnonzero((~(det > 0)).any(dim=1).cpu().numpy())
 
     # -- mass and stiffness --------------------------------------------------------------------

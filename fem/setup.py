@@ -255,8 +255,9 @@ class RunSetup:
         has left the material's certified domain (``out_of_domain``); else None."""
         a = self.assembly
         h = new.strain if new.strain is not None else a.strain(new.u)
-        ids = inverted_cells(a, new.u, h)
-        if len(ids):  # NaN gradients (u already non-finite) are the NaN check's business
+        # det F ≤ 0 somewhere (NaN does not count: a NaN gradient is the NaN check's business)
+        ids = inverted_cells(a, new.u, h) if bool((a.volume_ratio(h) <= 0).any()) else ()
+        if len(ids):
             ids = ids[torch.isfinite(h[torch.as_tensor(ids, device=h.device)]).flatten(1).all(1).cpu().numpy()]
         if len(ids):
             return self.fault("inverted", new, good, int(ids[0]),

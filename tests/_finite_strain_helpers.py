@@ -86,10 +86,12 @@ class NeoHookean:
         return ok
 
     def stiffness_bound(self, kinematics=None) -> float:
-        """Proven a_b ≥ λ_max(∂P/∂F) on the box (module docstring); ValueError without a domain."""
+        """Proven a_b ≥ λ_max(∂P/∂F) on the box (module docstring); NoStiffnessBound without a domain."""
+        from fem.errors import NoStiffnessBound
+
         b = self.domain
         if b is None:
-            raise ValueError("NeoHookean without a domain has no stiffness bound (its tangent grows as J -> 0)")
+            raise NoStiffnessBound("NeoHookean without a domain has no stiffness bound (its tangent grows as J -> 0)")
         mu, lam = self.mu, self.lam
         j_lo, j_hi = max(b.J_lo, b.lam_lo**3), min(b.J_hi, b.lam_hi**3)
         c_min, c_max = mu - lam * math.log(j_hi), mu - lam * math.log(j_lo)
