@@ -177,10 +177,6 @@ class Conditions:
         self._zeros = torch.zeros(len(self.fixed_dofs), dtype=self.fixed_values.dtype,
                                   device=self.fixed_values.device)
 
-    @property
-    def has_loads(self) -> bool:
-        return len(self.loads) > 0
-
     def _eval(self, funcs, group, t: float) -> torch.Tensor:
         vals = torch.tensor([float(f(t)) for f in funcs], dtype=self.fixed_values.dtype)
         return vals.to(self.fixed_values.device)[group]

@@ -73,11 +73,6 @@ class Element:
         """Number of stiffness quadrature points."""
         return len(self.weights)
 
-    @property
-    def reference_measure(self) -> float:
-        """Length/area/volume of the reference cell (= sum of the weights)."""
-        return float(self.weights.sum())
-
     def _points(self, xi) -> np.ndarray:
         x = np.asarray(xi, dtype=np.float64)
         if x.ndim == 1 and self.dim == 1:

@@ -23,15 +23,14 @@ or ``green_lagrange_strain`` ``E = ½(FᵀF − I)``, ``cauchy_stress`` ``σ = J
 from __future__ import annotations
 
 import logging
-import warnings
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from fem import mandel
 from fem.errors import FemError
 from fem.material import is_finite_strain
+from fem.sparse import torch_csr
 
 __all__ = ["InternalForce", "torch_csr", "pointwise_stress", "symmetric_components"]
 
@@ -39,19 +38,6 @@ __all__ = ["InternalForce", "torch_csr", "pointwise_stress", "symmetric_componen
 COMPONENT_PAIRS = {1: [(0, 0)], 2: [(0, 0), (1, 1), (0, 1)], 3: [(0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (0, 2)]}
 
 log = logging.getLogger(__name__)
-
-
-def torch_csr(m: sp.spmatrix, dtype=torch.float64, device="cpu") -> torch.Tensor:
-    """scipy sparse (r, c) -> torch sparse CSR (r, c), int32 indices when they fit (faster matvec)."""
-    m = sp.csr_matrix(m)
-    m.sum_duplicates()
-    m.sort_indices()
-    itype = torch.int32 if max(m.nnz, *m.shape) < 2**31 - 1 else torch.long
-    with warnings.catch_warnings():  # "sparse CSR support is in beta": we rely only on CSR @ vector
-        warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta.*")
-        return torch.sparse_csr_tensor(torch.as_tensor(m.indptr, dtype=itype), torch.as_tensor(m.indices, dtype=itype),
-                                       torch.as_tensor(m.data), size=m.shape, dtype=dtype, device=device,
-                                       check_invariants=False)
 
 
 def symmetric_components(t: torch.Tensor) -> np.ndarray:

@@ -20,6 +20,8 @@ KINEMATICS = ("uniaxial", "plane_strain", "3d")
 SIZE = {"uniaxial": 1, "plane_strain": 3, "3d": 6}
 #: Spatial dimension of the mesh that goes with each kinematics.
 DIM = {"uniaxial": 1, "plane_strain": 2, "3d": 3}
+#: The small-strain kinematics of a mesh of each dimension (the inverse of DIM).
+KINEMATICS_OF_DIM = {d: k for k, d in DIM.items()}
 SQRT2 = math.sqrt(2.0)
 # (i, j) tensor index of each Mandel component; components with i != j carry a factor √2.
 _PAIRS = {
@@ -39,11 +41,6 @@ def check_kinematics(kinematics: str) -> str:
 def size(kinematics: str) -> int:
     """Length n of a Mandel vector for ``kinematics`` (1, 3 or 6)."""
     return SIZE[check_kinematics(kinematics)]
-
-
-def shear_mask(kinematics: str) -> torch.Tensor:
-    """(n,) bool: True for off-diagonal (shear) components."""
-    return torch.tensor([i != j for i, j in _PAIRS[check_kinematics(kinematics)]])
 
 
 def from_tensor(t: torch.Tensor, kinematics: str) -> torch.Tensor:

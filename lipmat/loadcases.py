@@ -101,11 +101,6 @@ def _solve_free(model, base: torch.Tensor, t: torch.Tensor, iterations: int) -> 
     return x0.detach() - g / slope
 
 
-def uniaxial_stress(model, strain11: torch.Tensor) -> torch.Tensor:
-    """σ11 under uniaxial stress at prescribed ε11: (m,) -> (m,) Pa (see :func:`load_case_stress`)."""
-    return load_case_stress(model, "uniaxial", strain11)
-
-
 def simple_shear(model, gamma: torch.Tensor) -> torch.Tensor:
     """τ = σ12 at the small-strain simple shear ε12 = γ/2: (m,) -> (m,) Pa."""
     return load_case_stress(model, "simple_shear", gamma)
