@@ -110,7 +110,28 @@ def neural(train, quick):
         with torch.no_grad():
             return b.split(b.predict(fit.model))
     extra = f"certified {r['stiffness_bound'] / 1e9:.4g} GPa, ratio {r['ratio']:.3f}"
-    return seconds, predict_on, extra
+    return seconds, predict_on, extra, fit.model
+
+
+def bulk_table(law, domain=(0.3, 3.5, 0.9, 1.1)) -> None:
+    """Certified plane-strain bound and time steps of one fitted law at several K/G (same W1, W2)."""
+    import fem
+    from fem.hyperelastic import StretchDomain
+    from lipmat.cli.dt import compute
+    from lipmat.fit_hyperelastic import empirical_stiffness
+
+    mesh = fem.rectangle(0.1, 0.05, 20, 10, cell="triangle")
+    dom = StretchDomain(*domain)
+    print(f"\nBulk modulus and time step (plane strain, domain {dom}; 0.1 m x 0.05 m, 400 T3, density 1100):")
+    print("| K/G | ν | certified a_b (MPa) | largest found (MPa) | certified Δt (µs) | critical Δt at u = 0 (µs) |")
+    print("|---|---|---|---|---|---|")
+    for ratio in (10.0, 50.0, 200.0, 1000.0):
+        m = law.with_options(bulk_ratio=ratio, domain=dom)
+        bound = m.stiffness_bound("plane_strain")
+        emp, _ = empirical_stiffness(m, dom, "plane_strain")
+        dt = compute(mesh, m, 1100.0, method="element")
+        print(f"| {ratio:g} | {m.poisson_ratio:.4f} | {bound / 1e6:.5g} | {emp / 1e6:.5g} | "
+              f"{dt['dt_certified'] * 1e6:.4g} | {dt['dt_critical'] * 1e6:.4g} |", flush=True)
 
 
 def main(argv=None) -> None:
@@ -121,15 +142,18 @@ def main(argv=None) -> None:
     torch.set_default_dtype(torch.float64)
     print("| law | trained on | UT R² | UT MAPE % | ET R² | ET MAPE % | PS R² | PS MAPE % | seconds | certificate |")
     print("|---|---|---|---|---|---|---|---|---|---|")
+    joint = None
     for train in (("UT", "ET", "PS"), ("UT", "ET")):
         curves = [load_multiaxial(FILES[m]) for m in train]
-        s, pr, extra = neural(train, args.quick)
+        s, pr, extra, law = neural(train, args.quick)
+        joint = joint or law
         print(row("neural (lipmat hyperelastic)", train, s, pr, extra), flush=True)
         for name, n in (("Ogden-3", 3), ("Neo-Hookean", None)):
             t = time.perf_counter()
             _, pr = fit_classical(curves, n)
             print(row(name, train, time.perf_counter() - t, pr, "none (unbounded in λ)"), flush=True)
     print("\n* predicted (not trained on). Seconds: wall time of the fit (neural: with the certificate).")
+    bulk_table(joint)
 
 
 if __name__ == "__main__":

@@ -248,5 +248,19 @@ class NeuralHyperelastic(nn.Module, InvariantLaw):
             p.requires_grad_(False)
         return law
 
+    def with_options(self, *, K: float | None = None, bulk_ratio: float | None = None, nu: float | None = None,
+                     domain: StretchDomain | None = None) -> "NeuralHyperelastic":
+        """A copy with the same learned W1, W2 and another bulk modulus (one of K, bulk_ratio, nu) and/or
+        certified domain; what is not given is kept. The copy's certificate is computed afresh."""
+        cfg = self.config()
+        law = type(self)(cfg["scale"], tuple(cfg["caps"]), tuple(cfg["spans"]), tuple(cfg["terms"]),
+                         **({"K": K, "bulk_ratio": bulk_ratio, "nu": nu}
+                            if (K, bulk_ratio, nu) != (None, None, None) else {"K": cfg["K"]}),
+                         domain=self.domain if domain is None else domain)
+        law.load_state_dict(self.state_dict())
+        for p in law.parameters():
+            p.requires_grad_(False)
+        return law.train(self.training)
+
     def extra_repr(self) -> str:
         return f"scale={self.scale:.4g}, terms={self.terms}, domain=({self.domain})"
