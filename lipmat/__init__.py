@@ -8,7 +8,7 @@ from lipmat.errors import CertificateError, DataError, LipmatError, LipmatWarnin
 
 __all__ = ["__version__", "LipmatError", "DataError", "CertificateError", "ModelFileError", "LipmatWarning"]
 
-# models-fit helper: lazy `lipmat.load`, `lipmat.save` so `import lipmat` stays light (no torch).
+# lazy `lipmat.load`, `lipmat.save`, so that `import lipmat` stays light (no torch).
 # (`fit` is not aliased: the submodule `lipmat.fit` would shadow it once imported.)
 _LAZY = {"load": ("lipmat.io", "load"), "save": ("lipmat.io", "save")}
 __all__ += list(_LAZY)

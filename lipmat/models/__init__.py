@@ -6,7 +6,7 @@ __all__: list[str] = []
 #: ``from_config(cfg)``). Model files store the name; modules append their own entries.
 MODELS: dict[str, type] = {}
 
-# neural models (models-fit helper)
+# neural models
 from lipmat.models.isotropic import IsotropicPotential  # noqa: E402
 from lipmat.models.mlp import LipschitzMLP  # noqa: E402
 from lipmat.models.response import MonotoneResponse  # noqa: E402
@@ -15,7 +15,7 @@ from lipmat.models.uniaxial import UniaxialSN, UniaxialTangent  # noqa: E402
 MODELS.update({cls.name: cls for cls in (UniaxialTangent, UniaxialSN, IsotropicPotential, LipschitzMLP)})
 __all__ += ["MODELS", "UniaxialTangent", "UniaxialSN", "IsotropicPotential", "LipschitzMLP", "MonotoneResponse"]
 
-# classical baselines (data-classical helper)
+# classical baselines
 from lipmat.models.classical import (  # noqa: E402
     BASELINES, ArrudaBoyce, ClassicalUniaxial, Gent, LinearElastic1D, MooneyRivlin, NeoHookean, NoGlobalBound,
     Ogden, Yeoh, baseline_from_config, fit_baseline,
