@@ -78,8 +78,8 @@ def _stepper(problem, dt, viscosity, use_linear=True):
 
 
 def _top_mode_growth(factor, use_linear):
-    """Free uniform bar started in its top (alternating) mode; amplitude after 3000 steps / before."""
-    n = 20
+    """Free uniform bar started in its top (alternating) mode; amplitude after 1000 steps / before."""
+    n = 10
     mesh = fem.bar(1.0, n)
     mat = fem.LinearElastic(1.0, kinematics="uniaxial")
     u0 = 1e-3 * (-1.0) ** np.arange(n + 1)
@@ -91,7 +91,7 @@ def _top_mode_growth(factor, use_linear):
     cd, _, _ = _stepper(prob, dt, visc, use_linear)
     with torch.no_grad():
         s = cd.init(torch.as_tensor(u0), torch.zeros(n + 1, dtype=torch.float64))
-        for _ in range(3000):
+        for _ in range(1000):
             s = cd.step(s)
     return float(s.u.abs().max()) / 1e-3
 
@@ -99,9 +99,9 @@ def _top_mode_growth(factor, use_linear):
 @pytest.mark.parametrize("use_linear", [True, False])
 def test_damped_certified_step_is_stable_and_tight_on_the_top_mode(use_linear):
     """The element bound is attained by a uniform free bar, and the viscosity gives its top mode ξ = b1
-    exactly: at the damping-aware step the mode stays bounded, 1 % above it grows (both force paths)."""
+    exactly: at the damping-aware step the mode stays bounded, 2 % above it grows (both force paths)."""
     assert _top_mode_growth(0.999, use_linear) <= 1.0
-    assert _top_mode_growth(1.01, use_linear) > 10.0
+    assert _top_mode_growth(1.02, use_linear) > 10.0
 
 
 def test_stiffening_test_is_exactly_off_for_linear_laws_and_on_where_the_law_stiffens():

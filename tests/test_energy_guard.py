@@ -38,9 +38,9 @@ def test_linear_body_conserves_the_scheme_energy_to_round_off(use_linear, viscos
         assert res.energies["damping"][-1] > 0
 
 
-def _kicked_bar(e2_over_e1):
+def _kicked_bar(e2_over_e1, n_el=50):
     """fem.NonlinearBar (E1 = 1e6 → E2, ε0 = 0.02) free bar kicked apart: v0 = ±sin(πx)."""
-    mesh = fem.bar(1.0, 50)
+    mesh = fem.bar(1.0, n_el)
     mat = fem.NonlinearBar(1.0e6, 1.0e6 * e2_over_e1, 0.02)
     return fem.Problem(mesh, mat, 1000.0, v0=lambda x: np.where(x > 0.5, 1.0, -1.0) * np.sin(np.pi * x))
 
@@ -61,7 +61,7 @@ def test_smooth_nonlinear_run_stays_far_below_the_tolerance():
 
 def test_guard_stops_the_pumped_run_before_any_damage_and_names_the_step():
     prob = _kicked_bar(2.0)
-    t_end = 4000 * 1.0 / 50 / math.sqrt(2.0e6 / 1000.0)
+    t_end = 1500 * 1.0 / 50 / math.sqrt(2.0e6 / 1000.0)       # 1500 certified steps
     guarded = fem.solve(prob, t_end, "certified", viscosity=False)
     assert guarded.status == "unstable"
     for words in ("scheme created energy", "dt =", "certified stable step"):
@@ -71,19 +71,15 @@ def test_guard_stops_the_pumped_run_before_any_damage_and_names_the_step():
     assert guarded.fault["step"] < 0.5 * unguarded.fault["step"]
     stretch = 1.0 + guarded.final.strain[..., 0]
     assert float(stretch.min()) > 0.5              # the kept state is sound
-    # the same run with the default bulk viscosity completes, energy never above its start
-    damped = fem.solve(prob, t_end, "certified")
-    assert damped.completed and np.nanmax(damped.energies["scheme_error"]) < DEFAULT_GUARD_TOL
+    # (the same run with the default bulk viscosity completes: tests/test_nonlinear_stability.py)
 
 
 def test_restart_with_viscosity_matches_an_uninterrupted_run(tmp_path):
-    prob = _kicked_bar(5.0)
-    t_end = 400 * 1.0 / 50 / math.sqrt(5.0e6 / 1000.0)
+    prob = _kicked_bar(5.0, n_el=20)
+    t_end = 200 * 1.0 / 20 / math.sqrt(5.0e6 / 1000.0)
     full = fem.solve(prob, t_end, "certified")
     path = tmp_path / "ck.pt"
-    half = fem.solve(prob, t_end / 2, "certified", checkpoint=Checkpoint(path, every=10**9))
-    assert half.completed
-    # a run to t_end with a checkpoint halfway, then a restart from it
+    # a run to t_end with a checkpoint halfway (the last one written), then a restart from it
     fem.solve(prob, t_end, "certified", checkpoint=Checkpoint(path, every=full.steps // 2))
     again = fem.solve(prob, t_end, "certified", restart=path)
     assert torch.equal(again.final.u, full.final.u)

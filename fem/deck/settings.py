@@ -68,6 +68,8 @@ class Deck:
     monitor_every: int | None = None
     limits: Any = None   # fem.limits.Limits of the run (None: the defaults)
     certified_method: str = "auto"
+    viscosity: Any = None       # fem.viscosity.BulkViscosity ([solver] bulk_viscosity*; None: the defaults)
+    energy_guard: float | None = 0.01   # [solver] energy_guard (fem.discrete_energy); None: off
 
     def solve_kwargs(self, *, writer=None, on_row=None) -> dict:
         """Keyword arguments of :func:`fem.solve`; ``writer`` gets the frames, ``on_row`` the energy rows."""
@@ -78,7 +80,9 @@ class Deck:
         o = self.output
         return {"t_end": self.t_end, "dt": self.dt, "allow_unsafe_dt": self.allow_unsafe_dt,
                 "save": SaveAt(every=o.every, writer=writer),
-                "energy": EnergyCheck(every=o.energy_every, tol=self.energy_tol, on_row=on_row),
+                "energy": EnergyCheck(every=o.energy_every, tol=self.energy_tol, on_row=on_row,
+                                      guard=self.energy_guard),
+                "viscosity": self.viscosity,
                 "probes": Probes(dict(o.probe_nodes), every=o.probe_every) if o.probe_nodes else None,
                 "monitor": Monitor(every=self.monitor_every), "certified": self.certified_method,
                 "limits": self.limits,
