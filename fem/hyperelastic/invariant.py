@@ -61,14 +61,18 @@ class InvariantLaw(HyperelasticLaw):
         """The same nine as Intervals (or numbers) enclosing their values over the boxes I1 × I2 × J."""
         raise NotImplementedError
 
+    def first_derivatives(self, I1: torch.Tensor, I2: torch.Tensor, J: torch.Tensor):
+        """(W1, W2, WJ) only — what :meth:`stress` needs every step. Default: the first three of
+        :meth:`derivatives`; override when the second derivatives cost extra."""
+        return tuple(self.derivatives(I1, I2, J)[:3])
+
     # -- the fem protocol ------------------------------------------------------------------
     def stress(self, F: torch.Tensor) -> torch.Tensor:
         """First Piola–Kirchhoff P = ∂ψ/∂F: (..., d, d) -> (..., d, d)."""
         check_F(F, f"{type(self).__name__}.stress")
         I1, I2, J, C, cof = invariants(F)
-        D = self.derivatives(I1, I2, J)
         w1, w2, wj = (torch.as_tensor(v, dtype=F.dtype, device=F.device)[..., None, None]
-                      for v in (D.W1, D.W2, D.WJ))
+                      for v in self.first_derivatives(I1, I2, J))
         return 2.0 * w1 * F + 2.0 * w2 * (I1[..., None, None] * F - F @ C) + wj * cof
 
     def energy(self, F: torch.Tensor) -> torch.Tensor:

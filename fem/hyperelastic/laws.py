@@ -83,6 +83,10 @@ class ClassicalInvariantLaw(SmallStrainModuli, InvariantLaw):
         w1, w2, w11, w22, w12 = self._dev_derivs(I1, I2)
         return Derivatives(w1, w2, self.volumetric.d1(J), w11, w22, self.volumetric.d2(J), w12, 0.0, 0.0)
 
+    def first_derivatives(self, I1, I2, J):
+        w1, w2 = self._dev_derivs(I1, I2)[:2]
+        return w1, w2, self.volumetric.d1(J)
+
     def derivative_bounds(self, I1: Interval, I2: Interval, J: Interval) -> Derivatives:
         w1, w2, w11, w22, w12 = self._dev_bounds(I1, I2)
         return Derivatives(w1, w2, self.volumetric.d1_bounds(J), w11, w22, self.volumetric.d2_bounds(J), w12,
