@@ -38,8 +38,8 @@ class EigenParts:
 
 
 def eigenvalues_from_parts(parts: EigenParts, kinematics: str) -> torch.Tensor:
-    """Tensor EigenParts -> (..., 9) (3D) or (..., 4) (plane strain) eigenvalues of A, ascending
-    within each group (Hessian eigenvalues first, then the pair values)."""
+    """Tensor EigenParts -> (..., 9) (3D) or (..., 4) (plane strain) eigenvalues of A: the Hessian's
+    (ascending) first, then the pair values (minus, plus) of pairs (0, 1), (0, 2), (1, 2) (not sorted)."""
     k = _stretch_count(kinematics)
     pair_keys = [(0, 1), (0, 2), (1, 2)] if k == 3 else [(0, 1)]
     entries = [parts.hessian[i][j] for i in range(k) for j in range(k)]
