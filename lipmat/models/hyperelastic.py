@@ -46,6 +46,7 @@ from torch import nn
 from fem.hyperelastic.base import bulk_from
 from fem.hyperelastic.domain import StretchDomain
 from fem.hyperelastic.invariant import Derivatives, InvariantLaw
+from fem.hyperelastic.kinematics import check_F, invariants
 from fem.hyperelastic.volumetric import Volumetric, kappa_for
 from fem.interval import Interval
 from lipmat.errors import LipmatError
@@ -183,8 +184,21 @@ class NeuralHyperelastic(nn.Module, InvariantLaw):
         K, G = self.bulk_modulus, self.shear_modulus
         return (3 * K - 2 * G) / (2 * (3 * K + G))
 
+    def _version(self) -> tuple:
+        """Changes whenever a parameter is replaced or modified in place (optimiser steps, load_state_dict)."""
+        return tuple((p.data_ptr(), p._version) for p in self.parameters())
+
     def volumetric(self) -> Volumetric:
-        """V(J) for the current parameters: p₀ = 2W1 + 4W2 at F = I, κ from K (module docstring)."""
+        """V(J) for the current parameters: p₀ = 2W1 + 4W2 at F = I, κ from K (module docstring).
+        Cached until a parameter changes (the solver calls stress once per step)."""
+        key = (self._version(), tuple(sorted(self._K_spec.items())))
+        cached = self.__dict__.get("_vol_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, self._make_volumetric())
+            self.__dict__["_vol_cache"] = cached
+        return cached[1]
+
+    def _make_volumetric(self) -> Volumetric:
         ref = self.reference()
         G = 2.0 * (ref["W1"] + ref["W2"])
         if not G > 0:
@@ -220,13 +234,25 @@ class NeuralHyperelastic(nn.Module, InvariantLaw):
         vol = self.volumetric()
         return Derivatives(w1, w2, vol.d1_bounds(J), w11, w22, vol.d2_bounds(J), 0.0, 0.0, 0.0)
 
+    def stress(self, F: torch.Tensor) -> torch.Tensor:
+        """P = 2W1 F + 2W2 (I1 F − F C) + V'(J) cof F: (..., d, d) -> (..., d, d) Pa.
+
+        The formula of :meth:`InvariantLaw.stress`, evaluating only the first derivatives (the solver
+        calls this once per step; the second derivatives are for the tangent and the certificate)."""
+        check_F(F, "NeuralHyperelastic.stress")
+        I1, I2, J, C, cof = invariants(F)
+        w1, w2 = self.w(I1, I2)
+        wj = self.volumetric().d1(J)
+        return 2.0 * w1[..., None, None] * F + 2.0 * w2[..., None, None] * (I1[..., None, None] * F - F @ C) \
+            + wj[..., None, None] * cof
+
     def forward(self, F: torch.Tensor) -> torch.Tensor:
         """P(F): (..., d, d) -> (..., d, d) Pa (same as :meth:`stress`)."""
         return self.stress(F)
 
     def certificate(self, kinematics: str = "3d", rtol: float | None = None):
         """fem's certificate of sup λ_max(A) over ``domain``; recomputed when the parameters changed."""
-        version = tuple((p.data_ptr(), p._version) for p in self.parameters())
+        version = self._version()
         if self.__dict__.get("_cert_version") != version:
             self.clear_certificates()
             self.__dict__["_cert_version"] = version
