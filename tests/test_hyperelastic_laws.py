@@ -208,6 +208,13 @@ def test_ogden_derivative_is_exact_at_repeated_stretches():
         lam = torch.linalg.svdvals(F)
         assert torch.allclose(ev, law.tangent_eigenvalues(lam[None])[0].sort().values, rtol=1e-9,
                               atol=1e-9 * float(ev.abs().max()))
+    # forward mode (what fem's tangent operator uses) gives the same derivative at F = I
+    I = torch.eye(3, dtype=torch.float64).expand(4, 3, 3).clone()
+    dF = torch.randn(4, 3, 3, dtype=torch.float64)
+    _, dP = torch.func.jvp(law.stress, (I,), (dF,))
+    A = law.tangent(I)
+    assert torch.allclose(dP.reshape(4, 9), (A @ dF.reshape(4, 9, 1))[..., 0], rtol=1e-12,
+                          atol=1e-12 * float(A.abs().max()))
     # α = 2: Σ μ/2(λᵢ² − 1) = μ/2 (I1 − 3), the Neo-Hookean W_d with μ = 0.4 MPa
     F = _random_F(20, 3, seed=7)
     assert torch.allclose(nh.stress(F), NeoHookean(0.4e6, nu=0.3).stress(F), rtol=1e-10, atol=1e-4)
