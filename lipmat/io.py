@@ -173,14 +173,15 @@ def load_file(path) -> ModelFile:
 
 def _check_finite_weights(path, state: dict, what: str) -> None:
     """ModelFileError naming the first tensor with NaN/inf entries (or a non-tensor entry)."""
+    where = f"{path}" if what == "load" else f"{what} {path}"
     for key, value in state.items():
         if not isinstance(value, torch.Tensor):
-            raise ModelFileError(f"{what} {path}: state_dict entry {key!r} must be a tensor, "
+            raise ModelFileError(f"{where}: state_dict entry {key!r} must be a tensor, "
                                  f"received {type(value).__name__}")
         if value.is_floating_point() or value.is_complex():
             bad = int((~torch.isfinite(value)).sum())
             if bad:
-                raise ModelFileError(f"{what} {path}: weight {key!r} has {bad} non-finite entr"
+                raise ModelFileError(f"{where}: weight {key!r} has {bad} non-finite entr"
                                      f"{'y' if bad == 1 else 'ies'} (NaN or inf) of {value.numel()}; "
                                      f"expected finite weights")
 

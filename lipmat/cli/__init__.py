@@ -117,7 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_module", None) is None:
-        parser.print_help()
+        try:
+            parser.print_help()
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+            return EXIT_BROKEN_PIPE
         return EXIT_OK
     command = args.command
     try:

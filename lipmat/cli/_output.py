@@ -32,9 +32,10 @@ def dumps(obj, **kw) -> str:
     return json.dumps(finite(obj), allow_nan=False, **kw)
 
 
-def output_file(path, what: str) -> Path:
-    """``path`` ready to be written: its folder created; LipmatError if it names a folder, a FIFO or a
-    device (an atomic write would replace such a node by a regular file), or lies under a file."""
+def output_file(path, what: str, *, create: bool = False) -> Path:
+    """``path`` checked for writing (its folder created with ``create``): LipmatError if it names a
+    folder, a FIFO or a device (an atomic write would replace such a node by a regular file), or lies
+    under a file."""
     import os
     import stat
 
@@ -48,7 +49,11 @@ def output_file(path, what: str) -> Path:
         if path.exists() and not stat.S_ISREG(mode):
             raise LipmatError(f"{what} {path}: exists and is not a regular file (a FIFO, socket or device); "
                               f"expected a new or regular file")
-    output_dir(path.parent, what)
+    for part in path.parents:
+        if part.exists() and not part.is_dir():
+            raise LipmatError(f"{what} {path}: {part} is a file, not a folder; expected a file path in a folder")
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 

@@ -135,6 +135,7 @@ def run(args) -> int:
                 "1.1 x the data's largest secant slope"
         else:
             model, report = _fit_classical(args, items)
+        output_file(out, "--out", create=True)
         save(model, out, report=report)
         report["out"] = str(out)
         baselines = _baselines(items[0]) if args.baselines else None
@@ -142,6 +143,7 @@ def run(args) -> int:
             report["baselines"] = {n: m for n, (_, m) in baselines.items()}
         if plot is not None:
             from lipmat.plots import plot_fit
+            output_file(plot, "--plot", create=True)
             plot_fit(plot, model, _as_sets(items),
                      baselines={n: fn for n, (fn, _) in baselines.items()} if baselines else None)
             report["plot"] = str(plot)

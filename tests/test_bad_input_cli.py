@@ -1,0 +1,479 @@
+"""Bad input through the command line: generated cases, each a clear one-line error.
+
+Every case runs ``lipmat`` in-process (``main([...])``) and asserts the exit status (2: bad input), that
+stderr holds no traceback, and that the one message names the file, key or line at fault and what was
+expected (a regex per case). Categories: measurement CSV files, model files, command-line arguments of
+``fit``/``certify``/``dt``/``run``/``demo`` (with ``dt``'s mesh, material and density options).
+The frame itself is checked too: internal errors exit 3 with a short report (traceback with --debug or
+LIPMAT_DEBUG=1), a closed stdout exits 141 quietly, and every ``--json`` output is strict JSON.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lipmat.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TRELOAR = ROOT / "data" / "treloar_uniaxial.csv"
+DECK = ROOT / "examples" / "decks" / "bar_impact.toml"
+GOOD_CURVE = "stretch,nominal_stress_MPa\n1.1,0.1\n1.3,0.25\n1.5,0.35\n2.0,0.5\n"
+
+
+def run_cli(argv, capsys) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of ``lipmat ARGV``; argparse's own errors count as exit 2."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 2
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_clear_error(code, err, pattern, *, status=2):
+    assert code == status, f"exit {code}, stderr: {err}"
+    assert "Traceback" not in err, err
+    # argparse prints its usage block (a "usage:" line and indented continuation lines) before the message
+    lines = [line for line in err.strip().splitlines() if line.strip() and not line.startswith(("usage:", " "))]
+    assert len(lines) == 1, f"expected one message line, got {err!r}"
+    import re
+    assert re.search(pattern, lines[0]), f"{pattern!r} not in {lines[0]!r}"
+
+
+# -- measurement files ----------------------------------------------------------------------------
+def _csv_cases() -> dict:
+    """name -> (file bytes, regex; '{f}' stands for the file path)."""
+    head = "stretch,nominal_stress_MPa\n"
+    rows = ["1.1,0.1", "1.3,0.25", "1.5,0.35", "2.0,0.5"]
+    cases = {}
+    bad_cells = {"underscore": ("1_0", r"expected a number .*received '1_0'"),
+                 "nan": ("nan", r"expected a finite number, received 'nan'"),
+                 "NaN": ("NaN", r"expected a finite number, received 'NaN'"),
+                 "inf": ("inf", r"expected a finite number, received 'inf'"),
+                 "-inf": ("-inf", r"expected a finite number, received '-inf'"),
+                 "Infinity": ("Infinity", r"expected a finite number"),
+                 "hex": ("0x10", r"expected a number .*received '0x10'"),
+                 "word": ("abc", r"expected a number .*received 'abc'"),
+                 "space inside": ("1 0", r"expected a number .*received '1 0'"),
+                 "comma decimal": ('"1,5"', r"expected a number .*received '1,5'"),
+                 "empty": ("", r"expected a number .*received an empty cell"),
+                 "overflow": ("1e999", r"expected a finite number, received '1e999' \(overflows\)")}
+    for name, (cell, msg) in bad_cells.items():
+        for line_idx in (0, 2):
+            for col in (0, 1):
+                r = list(rows)
+                cells = r[line_idx].split(",")
+                cells[col] = cell
+                r[line_idx] = ",".join(cells)
+                colname = ("stretch", "nominal_stress_MPa")[col]
+                line = line_idx + 2
+                cases[f"cell {name} line {line} col {col + 1}"] = (
+                    head + "\n".join(r) + "\n", rf"{{f}}, line {line}, column {col + 1} \('{colname}'\): {msg}")
+    units = {"no unit": ("nominal_stress", r"column 2 \('nominal_stress'\): the stress column has no unit; expected a suffix"),
+             "psi": ("nominal_stress_psi", r"column 2 \('nominal_stress_psi'\): cannot read the unit 'psi'; expected a suffix"),
+             "bar": ("stress_bar", r"column 2 \('stress_bar'\): cannot read the unit 'bar'"),
+             "N/mm2": ("stress_N/mm2", r"column 2 \('stress_N/mm2'\): cannot read the unit"),
+             "bare stress": ("stress", r"column 2 \('stress'\): the stress column has no unit")}
+    for name, (col, msg) in units.items():
+        cases[f"unit {name}"] = (f"stretch,{col}\n" + "\n".join(rows) + "\n", rf"{{f}}, line 1, {msg}")
+    structure = {
+        "empty file": ("", r"{f}: the file is empty; expected a header line"),
+        "only comments": ("# a\n\n# b\n", r"{f}: the file is empty; expected a header line"),
+        "header only": (head, r"{f}: expected at least 3 distinct data points, received 0"),
+        "two rows": (head + "1.1,0.1\n1.2,0.2\n", r"{f}: expected at least 3 distinct data points, received 2"),
+        "ragged row": (head + "1.1,0.1\n1.2,0.2,9\n1.3,0.3\n", r"{f}, line 3: expected 2 cells"),
+        "short row": (head + "1.1,0.1\n1.2\n1.3,0.3\n", r"{f}, line 3: expected 2 cells"),
+        "unknown column": ("strech,nominal_stress_MPa\n" + "\n".join(rows) + "\n",
+                           r"{f}, line 1, column 1 \('strech'\): unknown column 'strech'; did you mean 'stretch'\?"),
+        "extra column": ("stretch,nominal_stress_MPa,T\n1.1,0.1,20\n1.2,0.2,20\n1.3,0.3,20\n",
+                         r"{f}, line 1, column 3 \('T'\): unknown column"),
+        "duplicate column": ("stretch,stretch\n1,1\n2,2\n3,3\n", r"{f}, line 1: column 'stretch' appears twice"),
+        "empty column name": ("stretch,,nominal_stress_MPa\n1,2,3\n", r"{f}, line 1: column 2 has an empty name"),
+        "missing stress": ("stretch\n1.1\n1.2\n1.3\n", r"{f}, line 1: missing a stress column"),
+        "missing strain": ("nominal_stress_MPa\n1\n2\n3\n", r"{f}, line 1: missing a strain column"),
+        "stretch zero": (head + "1.1,0.1\n0,0.2\n1.3,0.3\n", r"{f}, line 3, column 1 \('stretch'\): expected a stretch > 0"),
+        "stretch negative": (head + "-1.1,0.1\n-1.2,0.2\n-1.3,0.3\n",
+                             r"{f}, line 2, column 1 \('stretch'\): expected a stretch > 0"),
+        "strain below -1": ("strain,stress_Pa\n-0.5,1\n-1.5,2\n-1.7,3\n",
+                            r"{f}, line 3, column 1 \('strain'\): expected an engineering strain > -1"),
+        "load then unload": (head + "1.1,0.1\n1.5,0.3\n1.3,0.2\n",
+                             r"{f}, line 4, column 1 \('stretch'\): the strain increases up to line 3 and turns back"),
+        "unload then load": (head + "2.0,0.5\n1.5,0.3\n1.7,0.4\n",
+                             r"{f}, line 4, column 1 \('stretch'\): the strain decreases up to line 3 and turns back"),
+        "conflicting duplicate": (head + "1.1,0.1\n1.2,0.2\n1.2,0.3\n1.4,0.4\n",
+                                  r"{f}, lines 3 and 4, columns \['stretch'\]: the same strain appears twice"),
+        "unit overflow": ("stretch,nominal_stress_GPa\n1.1,1\n1.2,1e300\n1.3,2\n",
+                          r"{f}, line 3, column 2 \('nominal_stress_GPa'\): '1e300' GPa overflows"),
+        "shear mismatch": ("shear_strain,nominal_stress_Pa\n0.1,1\n0.2,2\n0.3,3\n", r"{f}, line 1: shear_strain goes with shear_stress"),
+        "bad load case comment": ("# load_case: torsion\n" + head + "\n".join(rows) + "\n",
+                                  r"{f}: load case must be one of .* received 'torsion' \(from comment\)"),
+        "table without unit": ("e11,s11\n0.1,1\n0.2,2\n0.3,3\n", r"{f}, line 1, column 2 \('s11'\): the stress column has no unit"),
+        "table missing component": ("e11,e22,e12,s11_Pa,s22_Pa\n1,2,3,4,5\n2,3,4,5,6\n3,4,5,6,7\n",
+                                    r"{f}, line 1: plane_strain table .* missing columns \['s12'\]"),
+        "unclosed quote": (head + '1.1,0.1\n"1.2,0.2\n1.3,0.3\n', r"{f}, line \d+: (malformed CSV|expected 2 cells)"),
+    }
+    cases.update(structure)
+    cases["binary NUL"] = (head.encode() + b"1.1,\x00\x01\x02\n", r"{f}: a binary file \(NUL byte at offset \d+\); expected CSV text")
+    cases["invalid UTF-8"] = (head.encode() + b"1.1,\xff\xfe\n", r"{f}: expected UTF-8 text, received undecodable bytes")
+    cases["PNG"] = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", r"{f}: (a binary file|expected UTF-8)")
+    return cases
+
+
+CSV_CASES = _csv_cases()
+
+
+@pytest.mark.parametrize("case", sorted(CSV_CASES))
+def test_bad_csv(case, tmp_path, capsys):
+    content, pattern = CSV_CASES[case]
+    path = tmp_path / "curve.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    code, out, err = run_cli(["fit", path, "--out", tmp_path / "m.pt", "--epochs", "0", "--lbfgs", "0"], capsys)
+    assert_clear_error(code, err, r"^lipmat fit: error: " + pattern.replace("{f}", str(path).replace("\\", "\\\\")))
+    assert not (tmp_path / "m.pt").exists() and out == ""
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_csv_path_that_is_not_a_file(kind, tmp_path, capsys):
+    path = tmp_path / "nope.csv"
+    if kind == "folder":
+        path.mkdir()
+    code, _, err = run_cli(["fit", path, "--out", tmp_path / "m.pt"], capsys)
+    expected = "measurement file not found: " if kind == "missing" else "is a folder; expected a CSV measurement file"
+    assert_clear_error(code, err, f"{path}.*{expected}|{expected}{path}")
+
+
+# -- model files ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model_payload(tmp_path_factory):
+    from lipmat.io import save
+    from lipmat.models import UniaxialTangent
+
+    path = tmp_path_factory.mktemp("model") / "good.pt"
+    save(UniaxialTangent(1e6, 8, 4, strain_span=(0.0, 1.0)), path)
+    return torch.load(path, weights_only=True)
+
+
+class _Evil:
+    """Unpickling this would run code (creates a marker file): weights_only loading must refuse it."""
+    marker = None
+
+    def __reduce__(self):
+        return (open, (str(_Evil.marker), "w"))
+
+
+def _model_cases() -> dict:
+    """name -> (edit(payload, path) -> payload or bytes, regex)."""
+    cases = {}
+    for key in ("response.logits", "response.log_rate", "response.centre", "response.max_slope"):
+        for value, word in ((math.nan, "nan"), (math.inf, "inf"), (-math.inf, "-inf")):
+            def edit(p, _path, key=key, value=value):
+                p["state_dict"][key].view(-1)[0] = value
+                return p
+            cases[f"weight {key} {word}"] = (edit, rf"weight '{key}' has 1 non-finite entry .*expected finite weights")
+    for value, word in ((math.nan, "nan"), (math.inf, "inf"), (-1.0, "negative"), (0.0, "zero")):
+        def edit(p, _path, value=value):
+            p["certificate"]["value"] = value
+            return p
+        cases[f"stored certificate {word}"] = (edit, r"stored certificate .* does not match the bound recomputed")
+
+    def scale_cert(p, _path):
+        p["certificate"]["value"] *= 0.5
+        return p
+    cases["certificate halved"] = (scale_cert, r"does not match the bound recomputed from the weights")
+
+    def steeper(p, _path):
+        p["state_dict"]["response.logits"][-1] -= 5.0
+        return p
+    cases["weights edited"] = (steeper, r"does not match the bound recomputed from the weights")
+    for entry in ("model", "state_dict", "certificate"):
+        def edit(p, _path, entry=entry):
+            del p[entry]
+            return p
+        cases[f"missing {entry}"] = (edit, rf"model file is missing the entry '{entry}'")
+    simple = {
+        "foreign format": (lambda p, _: {**p, "format": "other"}, r"not a lipmat model file \(expected a dict with format='lipmat-model'"),
+        "future version": (lambda p, _: {**p, "format_version": 2}, r"format_version 2 is not supported \(expected 1\)"),
+        "unknown model": (lambda p, _: {**p, "model": {**p["model"], "name": "quantum"}}, r"unknown model 'quantum'; expected one of"),
+        "model name not text": (lambda p, _: {**p, "model": {**p["model"], "name": 3}}, r"unknown model 3; expected one of"),
+        "list payload": (lambda p, _: [1, 2, 3], r"not a lipmat model file \(expected a dict .* received list"),
+        "state not dict": (lambda p, _: {**p, "state_dict": [1.0]}, r"state_dict must be a dict of tensors, received list"),
+        "state entry not tensor": (lambda p, _: {**p, "state_dict": {**p["state_dict"], "response.sign": 1.0}},
+                                   r"state_dict entry 'response.sign' must be a tensor, received float"),
+        "wrong shape": (lambda p, _: {**p, "state_dict": {**p["state_dict"], "response.logits": torch.zeros(3)}},
+                        r"cannot rebuild model 'uniaxial' from the file"),
+        "extra weight": (lambda p, _: {**p, "state_dict": {**p["state_dict"], "extra": torch.zeros(1)}},
+                         r"cannot rebuild model 'uniaxial' from the file"),
+        "bad config": (lambda p, _: {**p, "model": {**p["model"], "config": {"nonsense": 1}}},
+                       r"cannot rebuild model 'uniaxial' from the file"),
+        "garbage bytes": (lambda p, _: b"this is not a torch file", r"not a readable lipmat model file"),
+        "empty file": (lambda p, _: b"", r"not a readable lipmat model file"),
+        "truncated": (lambda p, path: path.read_bytes()[:200], r"not a readable lipmat model file"),
+        "pickled code": (lambda p, _: {**p, "metrics": {"x": _Evil()}}, r"not a readable lipmat model file"),
+        "pickled code in state": (lambda p, _: {**p, "state_dict": _Evil()}, r"not a readable lipmat model file"),
+    }
+    cases.update(simple)
+    return cases
+
+
+MODEL_CASES = _model_cases()
+
+
+def _write_model(tmp_path, payload, name):
+    import copy
+    path = tmp_path / "model.pt"
+    torch.save(payload, path)                      # the good file first (for "truncated")
+    edit, pattern = MODEL_CASES[name]
+    _Evil.marker = tmp_path / "pwned"
+    result = edit(copy.deepcopy(payload), path)
+    if isinstance(result, bytes):
+        path.write_bytes(result)
+    else:
+        torch.save(result, path)
+    return path, pattern
+
+
+@pytest.mark.parametrize("case", sorted(MODEL_CASES))
+def test_bad_model_file_certify(case, model_payload, tmp_path, capsys):
+    path, pattern = _write_model(tmp_path, model_payload, case)
+    code, out, err = run_cli(["certify", path, "--json"], capsys)
+    assert_clear_error(code, err, rf"^lipmat certify: error: {path}: .*{pattern}|^lipmat certify: error: {path}: {pattern}")
+    assert out == "" and not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("case", ["weight response.logits nan", "stored certificate inf", "pickled code",
+                                  "unknown model", "garbage bytes"])
+def test_bad_model_file_dt(case, model_payload, tmp_path, capsys):
+    path, pattern = _write_model(tmp_path, model_payload, case)
+    code, _, err = run_cli(["dt", "--mesh", "bar:L=1,n=4", "--model", path, "--density", "1000"], capsys)
+    assert_clear_error(code, err, rf"^lipmat dt: error: .*{path}: .*{pattern}|^lipmat dt: error: .*{path}: {pattern}")
+    assert not (tmp_path / "pwned").exists()
+
+
+# -- lipmat dt: mesh spec, material spec, density and the other options -----------------------------
+DT_BASE = {"--mesh": "bar:L=1,n=4", "--model": "linear:E=1e9,nu=0.3", "--density": "1000"}
+DT_CASES = {
+    # mesh generator specs
+    "mesh n=2.7": ({"--mesh": "rect:nx=2.7"}, r"mesh spec 'rect:nx=2.7': nx must be an integer, received '2.7'"),
+    "mesh n=1_0": ({"--mesh": "bar:n=1_0"}, r"mesh spec 'bar:n=1_0': n must be a plain number, received '1_0'"),
+    "mesh n=0": ({"--mesh": "bar:n=0"}, r"mesh spec 'bar:n=0': n must be an element count >= 1, received 0"),
+    "mesh n=-3": ({"--mesh": "rect:ny=-3"}, r"ny must be an element count >= 1, received -3"),
+    "mesh n=abc": ({"--mesh": "box:nz=abc"}, r"mesh spec 'box:nz=abc': nz must be an integer, received 'abc'"),
+    "mesh L=0": ({"--mesh": "bar:L=0"}, r"mesh spec 'bar:L=0': L must be a length > 0, received 0"),
+    "mesh L=-1": ({"--mesh": "rect:lx=-1"}, r"lx must be a length > 0, received -1"),
+    "mesh L=nan": ({"--mesh": "bar:L=nan"}, r"mesh spec 'bar:L=nan': L must be a finite number, received 'nan'"),
+    "mesh L=inf": ({"--mesh": "box:ly=inf"}, r"ly must be a finite number, received 'inf'"),
+    "mesh huge": ({"--mesh": "box:nx=1000,ny=1000,nz=1000"}, r"1e\+09 cells exceed the generator limit 2e\+06"),
+    "mesh huge rect": ({"--mesh": "rect:nx=100000,ny=100000"}, r"cells exceed the generator limit"),
+    "mesh unknown key": ({"--mesh": "bar:length=1"}, r"mesh spec 'bar:length=1': expected key=value with keys .*'L'"),
+    "mesh no equals": ({"--mesh": "bar:n"}, r"mesh spec 'bar:n': expected key=value"),
+    "mesh twice": ({"--mesh": "bar:n=4,n=5"}, r"mesh spec 'bar:n=4,n=5': key 'n' given twice"),
+    "mesh bad cell": ({"--mesh": "rect:cell=hexagon"}, r"cell must be one of \['triangle', 'quad'\], received 'hexagon'"),
+    "mesh 3d cell on rect": ({"--mesh": "rect:cell=tetra"}, r"cell must be one of \['triangle', 'quad'\]"),
+    "mesh distort": ({"--mesh": "rect:distort=0.9"}, r"distort must lie in \[0, 0.4\]"),
+    "mesh negative distort": ({"--mesh": "rect:distort=-0.1"}, r"distort must lie in \[0, 0.4\]"),
+    "mesh seed": ({"--mesh": "rect:distort=0.1,seed=-2"}, r"seed must be an integer >= 0, received -2"),
+    "mesh missing file": ({"--mesh": "no/such/mesh.msh"}, r"mesh file 'no/such/mesh.msh' not found; expected a mesh file"),
+    "mesh unknown kind": ({"--mesh": "disc:r=1"}, r"mesh file 'disc:r=1' not found .*generator kinds: bar, rect, box"),
+    # material specs
+    "E missing": ({"--model": "linear:nu=0.3"}, r"model spec 'linear:nu=0.3': E is required"),
+    "E negative": ({"--model": "linear:E=-1"}, r"E = -1 Pa is outside the accepted range \[1e-06, 1e\+15\] Pa"),
+    "E zero": ({"--model": "linear:E=0"}, r"E = 0 Pa is outside the accepted range"),
+    "E 1e300": ({"--model": "linear:E=1e300"}, r"E = 1e\+300 Pa is outside the accepted range"),
+    "E 1e-300": ({"--model": "linear:E=1e-300"}, r"E = 1e-300 Pa is outside the accepted range"),
+    "E nan": ({"--model": "linear:E=nan"}, r"model spec 'linear:E=nan': E must be a finite number"),
+    "E inf": ({"--model": "linear:E=inf"}, r"E must be a finite number, received 'inf'"),
+    "E text": ({"--model": "linear:E=steel"}, r"E must be a number, received 'steel'"),
+    "E underscore": ({"--model": "linear:E=2_000"}, r"E must be a plain number, received '2_000'"),
+    "nu 0.5": ({"--model": "linear:E=1e9,nu=0.5"}, r"nu \(Poisson's ratio\) must lie in \(-1, 0.5\), received 0.5"),
+    "nu -1": ({"--model": "linear:E=1e9,nu=-1"}, r"nu \(Poisson's ratio\) must lie in \(-1, 0.5\)"),
+    "nu 3": ({"--model": "linear:E=1e9,nu=3"}, r"must lie in \(-1, 0.5\), received 3"),
+    "unknown law": ({"--model": "steel:E=1"}, r"unknown model spec 'steel:E=1': expected linear:E=..,nu=.."),
+    "unknown key": ({"--model": "linear:E=1e9,G=3"}, r"model spec 'linear:E=1e9,G=3': expected key=value with keys"),
+    "missing model file": ({"--model": "nope.pt"}, r"model file 'nope.pt' not found; expected a model file"),
+    "bar E1": ({"--model": "nonlinear-bar:E1=-1"}, r"E1 = -1 Pa is outside the accepted range"),
+    "bar E2": ({"--model": "nonlinear-bar:E2=1e40"}, r"E2 = 1e\+40 Pa is outside the accepted range"),
+    "bar eps0": ({"--model": "nonlinear-bar:eps0=0"}, r"eps0 must lie in \(0, 10\]"),
+    "bar on 2D": ({"--model": "nonlinear-bar:E1=1e6", "--mesh": "rect:nx=2,ny=2"}, r"kinematics mismatch: material's 'uniaxial' vs mesh's 'plane_strain'"),
+    # density and options
+    "density 1e-300": ({"--density": "1e-300"}, r"--density 1e-300: expected a mass density in \[1e-06, 1e\+06\] kg/m\^3"),
+    "density 1e300": ({"--density": "1e300"}, r"--density 1e\+300: expected a mass density in"),
+    "density 0": ({"--density": "0"}, r"--density 0: expected a mass density in"),
+    "density -5": ({"--density": "-5"}, r"--density -5: expected a mass density in"),
+    "density nan": ({"--density": "nan"}, r"--density nan: expected a mass density"),
+    "density inf": ({"--density": "inf"}, r"--density inf: expected a mass density"),
+    "density text": ({"--density": "heavy"}, r"argument --density: invalid float value: 'heavy'"),
+    "damping ratio negative": ({"--damping-ratio": "-0.1"}, r"--damping-ratio -0.1: expected a fraction of critical damping in \[0, 1\]"),
+    "damping ratio 2": ({"--damping-ratio": "2"}, r"--damping-ratio 2: expected a fraction of critical damping"),
+    "damping ratio nan": ({"--damping-ratio": "nan"}, r"--damping-ratio nan: expected a fraction"),
+    "old --damping": ({"--damping": "0.1"}, r"--damping was renamed --damping-ratio \(a fraction of critical damping, xi\)"),
+    "safety 0": ({"--safety": "0"}, r"--safety 0: expected a factor in \(0, 1\]"),
+    "safety 2": ({"--safety": "2"}, r"--safety 2: expected a factor in \(0, 1\]"),
+    "safety nan": ({"--safety": "nan"}, r"--safety nan: expected a factor"),
+    "method": ({"--method": "exact"}, r"argument --method: invalid choice: 'exact'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DT_CASES))
+def test_bad_dt_arguments(case, capsys):
+    change, pattern = DT_CASES[case]
+    argv = ["dt"] + [x for k, v in {**DT_BASE, **change}.items() for x in (k, v)]
+    code, out, err = run_cli(argv, capsys)
+    assert_clear_error(code, err, pattern)
+    assert out == ""
+
+
+# -- lipmat fit / run / demo / certify arguments ------------------------------------------------------
+FIT_CASES = {
+    "model typo": (["--model", "unaxial"], r"unknown --model 'unaxial' \(did you mean 'uniaxial'\?\); expected a neural model "
+                                            r"\(uniaxial, uniaxial_sn, isotropic, mlp.*\) or a classical law \(linear, .*ogden6, gent, arruda_boyce\)"),
+    "model unknown": (["--model", "fancy"], r"unknown --model 'fancy'; expected a neural model"),
+    "model ogden99": (["--model", "ogden99"], r"unknown --model 'ogden99'.*ogden1, ogden2"),
+    "model neo typo": (["--model", "neohooke"], r"did you mean 'neohookean'\?"),
+    "epochs negative": (["--epochs", "-1"], r"--epochs -1: expected a count in \[0, 1e\+07\]"),
+    "epochs huge": (["--epochs", "4000000000"], r"--epochs 4000000000: expected a count"),
+    "lbfgs negative": (["--lbfgs", "-5"], r"--lbfgs -5: expected a count"),
+    "epochs text": (["--epochs", "many"], r"argument --epochs: invalid int value: 'many'"),
+    "validation 0.9": (["--validation", "0.9"], r"--validation 0.9: expected a fraction in \[0, 0.5\]"),
+    "validation nan": (["--validation", "nan"], r"--validation nan: expected a fraction"),
+    "cap negative": (["--max-stiffness", "-1"], r"--max-stiffness -1: expected a finite slope cap > 0 in Pa"),
+    "cap inf": (["--max-stiffness", "inf"], r"--max-stiffness inf: expected a finite slope cap"),
+    "cap nan": (["--max-stiffness", "nan"], r"--max-stiffness nan: expected a finite slope cap"),
+    "seed negative": (["--seed", "-1"], r"--seed -1: expected an integer >= 0"),
+    "stress unit": (["--stress-unit", "psi"], r"argument --stress-unit: invalid choice: 'psi'"),
+    "loss": (["--loss", "huber"], r"argument --loss: invalid choice: 'huber'"),
+    "unit conflict": (["--stress-unit", "kPa"], r"the column says MPa but stress_unit='kPa' was given"),
+    "classical on two files": (["--model", "yeoh", TRELOAR], r"classical law 'yeoh': expected one uniaxial curve, received 2 file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FIT_CASES))
+def test_bad_fit_arguments(case, tmp_path, capsys):
+    extra, pattern = FIT_CASES[case]
+    files = [a for a in extra if isinstance(a, Path)]
+    options = [a for a in extra if not isinstance(a, Path)]
+    code, out, err = run_cli(["fit", TRELOAR, *files, "--out", tmp_path / "m.pt", *options], capsys)
+    assert_clear_error(code, err, r"^lipmat fit: error: .*" + pattern if "argument" not in pattern else pattern)
+    assert not (tmp_path / "m.pt").exists()
+
+
+def _paths(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    return blocker, folder, fifo
+
+
+@pytest.mark.parametrize("case", ["out under a file", "out is a folder", "out is a fifo", "plot under a file",
+                                  "plot is a fifo", "run out is a file", "run out under a file",
+                                  "demo out is a file", "demo out under a file", "run missing deck",
+                                  "run old damping key", "certify missing", "certify folder"])
+def test_bad_output_and_input_paths(case, tmp_path, capsys):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    blocker, folder, fifo = _paths(tmp_path)
+    fit = ["fit", TRELOAR, "--epochs", "0", "--lbfgs", "0"]
+    table = {
+        "out under a file": (fit + ["--out", blocker / "m.pt"], rf"--out {blocker}/m.pt: {blocker} is a file, not a folder"),
+        "out is a folder": (fit + ["--out", folder], rf"--out {folder}: is a folder; expected a file name"),
+        "out is a fifo": (fit + ["--out", fifo], rf"--out {fifo}: exists and is not a regular file \(a FIFO"),
+        "plot under a file": (fit + ["--out", tmp_path / "m.pt", "--plot", blocker / "p.png"], rf"--plot {blocker}/p.png: {blocker} is a file"),
+        "plot is a fifo": (fit + ["--out", tmp_path / "m.pt", "--plot", fifo], rf"--plot {fifo}: exists and is not a regular file"),
+        "run out is a file": (["run", DECK, "--out", blocker, "--no-progress"], rf"--out {blocker}: {blocker} is a file, not a folder"),
+        "run out under a file": (["run", DECK, "--out", blocker / "sub", "--no-progress"], rf"--out {blocker}/sub: {blocker} is a file"),
+        "demo out is a file": (["demo", "--out", blocker, "--quick"], rf"--out {blocker}: {blocker} is a file, not a folder"),
+        "demo out under a file": (["demo", "--out", blocker / "x", "--quick"], rf"--out {blocker}/x: {blocker} is a file"),
+        "run missing deck": (["run", tmp_path / "none.toml"], rf"{tmp_path}/none.toml"),
+        "run old damping key": (None, r"\[time\]: 'damping' was renamed 'mass_damping' \(mass-proportional alpha in 1/s"),
+        "certify missing": (["certify", tmp_path / "none.pt"], rf"model file {tmp_path}/none.pt not found"),
+        "certify folder": (["certify", folder], rf"{folder}"),
+    }
+    argv, pattern = table[case]
+    if argv is None:
+        deck = tmp_path / "old.toml"
+        deck.write_text(DECK.read_text().replace("[time]", "[time]\ndamping = 1.0", 1))
+        argv = ["run", deck, "--out", tmp_path / "o", "--no-progress"]
+    code, _, err = run_cli(argv, capsys)
+    assert_clear_error(code, err, pattern)
+    assert fifo.exists() and not fifo.is_file()          # the FIFO was not replaced by a regular file
+    assert blocker.read_text() == "x"
+
+
+# -- the frame: internal errors, debug, broken pipe, strict JSON --------------------------------------
+def test_internal_error_exits_3_with_a_short_report(monkeypatch, capsys):
+    import lipmat.cli.certify as mod
+
+    def bug(args):
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+    monkeypatch.setattr(mod, "run", bug)
+    monkeypatch.delenv("LIPMAT_DEBUG", raising=False)
+    code, out, err = run_cli(["certify", "x.pt"], capsys)
+    assert code == 3 and "Traceback" not in err
+    assert "internal error (a bug in lipmat, not a problem with your input): TypeError" in err
+    assert "--debug" in err and "LIPMAT_DEBUG=1" in err
+    # a plain ValueError is not bad input either: only lipmat's and fem's error classes and OSError are
+    monkeypatch.setattr(mod, "run", lambda args: float("x"))
+    assert run_cli(["certify", "x.pt"], capsys)[0] == 3
+    with pytest.raises(TypeError):
+        monkeypatch.setattr(mod, "run", bug)
+        main(["certify", "x.pt", "--debug"])
+    monkeypatch.setenv("LIPMAT_DEBUG", "1")
+    with pytest.raises(TypeError):
+        main(["certify", "x.pt"])
+
+
+def test_stopped_simulation_exits_1(monkeypatch, capsys):
+    import lipmat.cli.certify as mod
+    from fem.errors import SimulationError
+
+    def stop(args):
+        raise SimulationError("unstable at step 7")
+    monkeypatch.setattr(mod, "run", stop)
+    code, _, err = run_cli(["certify", "x.pt"], capsys)
+    assert code == 1 and err.strip() == "lipmat certify: stopped: unstable at step 7"
+
+
+def test_closed_stdout_exits_quietly(monkeypatch, capsys):
+    """`lipmat ... | head`: the reader is gone before lipmat writes; no traceback, status 141."""
+    code = "import sys, os; from lipmat.cli import main; r, w = os.pipe(); os.close(r); os.dup2(w, 1); sys.exit(main([]))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "LIPMAT_DEBUG": ""})
+    # (argparse itself swallows the error of writing help into a closed pipe: then the status is 0)
+    assert proc.returncode in (0, 141) and proc.stderr == "", proc.stderr
+    import lipmat.cli.fit as mod
+
+    def write_into_closed_pipe(args):
+        raise BrokenPipeError(32, "Broken pipe")
+    monkeypatch.setattr(mod, "run", write_into_closed_pipe)
+    assert run_cli(["fit", "x.csv"], capsys)[0::2] == (141, "")
+
+
+def _strict(text):
+    def refuse(name):
+        raise AssertionError(f"not JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_outputs_are_strict(capsys, tmp_path):
+    code, out, _ = run_cli(["dt", "--mesh", "bar:L=1,n=4", "--model", "linear:E=1e9", "--density", "1000",
+                            "--method", "element", "--json"], capsys)
+    r = _strict(out)
+    assert code == 0 and r["dt_certified_global"] is None and r["damping_ratio"] == 0.0
+    from lipmat.cli._output import dumps
+    assert _strict(dumps({"a": math.nan, "b": [math.inf, 1.0], "c": torch.tensor(2.0)})) == {"a": None, "b": [None, 1.0], "c": 2.0}
+
+
+def test_suite_size():
+    """The issue asks for at least 100 generated cases across these categories."""
+    counts = {"csv": len(CSV_CASES) + 2, "model file": len(MODEL_CASES) + 5, "dt arguments": len(DT_CASES),
+              "fit arguments": len(FIT_CASES), "paths": 13}
+    assert sum(counts.values()) >= 100, counts
