@@ -73,3 +73,40 @@ def test_bad_domains_and_options_are_refused():
         fit_hyperelastic(curves, epochs=-1, certify=False)
     with pytest.raises(ValueError, match="at least one"):
         fit_hyperelastic([], certify=False)
+
+
+def test_cli_fit_certify_and_json(tmp_path, capsys):
+    from lipmat.cli import main
+
+    files = [str(DATA / f"treloar_{m}.csv") for m in ("uniaxial", "equibiaxial", "pureshear")]
+    out = tmp_path / "rubber.pt"
+    assert main(["fit", *files, "--model", "hyperelastic", "--epochs", "5", "--lbfgs", "0", "--out", str(out),
+                 "--domain", "0.7,1.5,0.95,1.05", "--bulk-ratio", "20", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert [(c["mode"], Path(c["file"]).name) for c in r["curves"]] == [
+        ("uniaxial", "treloar_uniaxial.csv"), ("equibiaxial", "treloar_equibiaxial.csv"),
+        ("pure_shear", "treloar_pureshear.csv")]
+    assert {"r2", "mape"} <= set(r["curves"][0])
+    assert r["domain"] == {"lam_lo": 0.7, "lam_hi": 1.5, "J_lo": 0.95, "J_hi": 1.05}
+    assert r["empirical_stiffness"] <= r["stiffness_bound"] and r["seconds"] > 0
+    assert r["bulk_modulus"] == pytest.approx(20 * r["shear_modulus"])
+    assert main(["certify", str(out), "--json"]) == 0
+    c = json.loads(capsys.readouterr().out)
+    assert c["stiffness_bound"] == pytest.approx(r["stiffness_bound"], rel=1e-12) and c["finite_strain"] is True
+    assert main(["fit", files[0], "--model", "hyperelastic", "--mode", "PS", "--epochs", "1", "--lbfgs", "0",
+                 "--out", str(tmp_path / "x.pt"), "--domain", "0.5,1,0.9,1.1"]) == 2   # λ_hi < 1: refused
+    assert "domain" in capsys.readouterr().err.lower()
+
+
+@pytest.mark.slow
+def test_treloar_three_modes_jointly_and_pure_shear_predicted_from_the_other_two():
+    """The issue's acceptance numbers on the shipped data (default settings, ≈30 s CPU per fit)."""
+    files = {m: str(DATA / f"treloar_{f}.csv") for m, f in (("UT", "uniaxial"), ("ET", "equibiaxial"),
+                                                             ("PS", "pureshear"))}
+    joint = fit_hyperelastic(list(files.values()))
+    for c in joint.report["curves"]:
+        assert c["r2"] >= 0.998 and c["mape"] <= 4.0, c
+    r = joint.report
+    assert r["empirical_stiffness"] <= r["stiffness_bound"] <= 1.05 * r["empirical_stiffness"]
+    two = fit_hyperelastic([files["UT"], files["ET"]], evaluate_on=[files["PS"]], certify=False)
+    assert two.report["predicted"][0]["r2"] >= 0.99
