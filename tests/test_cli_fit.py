@@ -1,5 +1,6 @@
 """`lipmat fit` and `lipmat certify` through main([...]): text, --json, plot, errors."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,56 @@ def test_errors_exit_2_with_one_line(tmp_path, capsys):
     assert "not a readable lipmat model file" in capsys.readouterr().err
     assert main(["fit", TRELOAR, "--out", str(tmp_path / "m.pt"), "--max-stiffness", "-1"]) == 2
     assert "max_stiffness" in capsys.readouterr().err
+
+
+def test_default_output_goes_under_out(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", TRELOAR, "--epochs", "5", "--lbfgs", "0", "--no-progress"]) == 0
+    assert "-> out/treloar_uniaxial.pt" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (tmp_path / "out" / "treloar_uniaxial.pt").is_file()
+
+
+def test_linear_law_prints_no_nan_and_baselines_report_their_numbers(tmp_path, capsys):
+    assert main(["fit", TRELOAR, "--model", "linear", "--out", str(tmp_path / "lin.pt")]) == 0
+    text = capsys.readouterr().out
+    assert not re.search(r"\bnan\b", text, re.I) and "certified" in text
+    assert main(["fit", TRELOAR, "--out", str(tmp_path / "m.pt"), "--epochs", "5", "--lbfgs", "0", "--baselines",
+                 "--plot", str(tmp_path / "fit.png"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    from lipmat.models.classical import BASELINES
+    assert set(report["baselines"]) == set(BASELINES)
+    assert report["baselines"]["ogden3"]["r2"] > 0.99 > report["baselines"]["neohookean"]["r2"]
+    assert (tmp_path / "fit.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("kinematics", ["plane_strain", "3d"])
+def test_isotropic_small_strain_moduli_are_the_fitted_law_s(kinematics):
+    """describe_stiffness reads K, G (and so E, ν) off the tangent at ε = 0: a linear isotropic law with
+    known K and G is the oracle (ν = (3K − 2G) / (2(3K + G)), E = 9KG / (3K + G))."""
+    import torch
+
+    from lipmat.cli.fit import describe_stiffness
+    from lipmat.models import IsotropicPotential
+
+    torch.set_default_dtype(torch.float64)
+    K, G = 2.0e9, 0.6e9
+    d = describe_stiffness(IsotropicPotential.linear(kinematics, K, G), {})
+    ss = d["small_strain"]
+    assert ss["K"] == pytest.approx(K, rel=1e-9) and ss["G"] == pytest.approx(G, rel=1e-9)
+    assert ss["nu"] == pytest.approx((3 * K - 2 * G) / (2 * (3 * K + G)), rel=1e-9)
+    assert ss["E"] == pytest.approx(9 * K * G / (3 * K + G), rel=1e-9)
+    assert "λ_max(C_b)" in d["stiffness_measure"] and "2G" in d["cap_measure"]
+
+
+def test_plot_range_follows_the_data():
+    import numpy as np
+
+    from lipmat.plots import plot_range
+
+    lo, hi = plot_range(np.array([0.001, 0.005, 0.01]))          # a small-strain curve: a small-strain axis
+    assert -0.01 < lo < 0 and 0.01 < hi < 0.02
+    lo, hi = plot_range(np.array([0.02, 3.0, 6.6]))              # Treloar: the data inside, λ stays > 0
+    assert lo == -0.95 and 6.6 < hi < 10.0
+    lo, hi = plot_range(np.array([-0.3, 0.4]), shear=True)
+    assert lo < -0.3 and hi > 0.4

@@ -158,9 +158,12 @@ def _run_hyperelastic(args, out, plot) -> int:
     """The finite-strain neural law: lipmat.fit_hyperelastic does the work."""
     import torch
 
-    from lipmat.cli._output import dumps
+    from lipmat.cli._output import dumps, output_file
     from lipmat.fit_hyperelastic import print_fit, run_fit_cli
 
+    output_file(out, "--out", create=True)          # the default out/ folder may not exist yet
+    if plot is not None:
+        output_file(plot, "--plot", create=True)
     with _float64(torch):
         report = run_fit_cli(args, out, plot)
     if args.json:
