@@ -197,6 +197,7 @@ def test_protocol_attributes_and_shapes():
         law.stress(torch.eye(4, dtype=torch.float64))
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")   # torch's forward AD
 def test_ogden_derivative_is_exact_at_repeated_stretches():
     """Autograd of eigh is singular at F = I; the Daleckii–Krein derivative is not."""
     law = make_law("ogden3", nu=0.3)
