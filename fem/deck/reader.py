@@ -96,7 +96,8 @@ STABILITY_KEYS = ("bulk_viscosity", "bulk_viscosity_linear", "bulk_viscosity_qua
 class _Reader:
     """Builds a Deck from the parsed TOML."""
 
-    def __init__(self, data: dict, path: Path, material_loader):
+    def __init__(self, data: dict, path: Path, material_loader, limits: Limits | None = None):
+        self.limits_override = limits
         self.path, self.name, self.base = path, path.name, path.parent
         self.data, self.material_loader = data, material_loader
         self.tol = DEFAULT_TOL
@@ -118,7 +119,7 @@ class _Reader:
         t_end, dt, damping, unsafe = self.time(top.table("time"))
         energy_tol, device, dtype, threads, monitor_every = self.solver(top.table("solver"))
         output = self.output(top.table("output"), mesh)
-        limits = self.limits(top.table("solver"), top.table("output"))
+        limits = self.limits_override or self.limits(top.table("solver"), top.table("output"))
         self.size_run(top.table("time"), mesh, t_end, dt, output, limits)
         problem = Problem(mesh, material, density, bcs=tuple(bcs), loads=tuple(loads), u0=u0, v0=v0,
                           damping=damping, **section)
@@ -359,18 +360,19 @@ def _none(v: str) -> str | None:
 
 # ---------------------------------------------------------------------------------------------
 # entry points
-def parse_deck(text: str, *, path="deck.toml", material_loader=None) -> Deck:
+def parse_deck(text: str, *, path="deck.toml", material_loader=None, limits: Limits | None = None) -> Deck:
     """Build a :class:`Deck` from TOML ``text``; ``path`` names the deck in messages and is the base of
-    relative paths (its folder)."""
+    relative paths (its folder). ``limits`` replaces the deck's own run-size limits (``Limits.off()``:
+    none, as ``lipmat run --force``)."""
     path = Path(path).resolve()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DeckError(f"{path.name}: not valid TOML: {exc}") from None
-    return _Reader(data, path, material_loader).read()
+    return _Reader(data, path, material_loader, limits).read()
 
 
-def load_deck(path, *, material_loader: Callable[[str], Any] | None = None) -> Deck:
+def load_deck(path, *, material_loader: Callable[[str], Any] | None = None, limits: Limits | None = None) -> Deck:
     """Read and check the deck at ``path`` (see :mod:`fem.deck` for the schema).
 
     material_loader : ``str path -> material`` for ``model = "file.pt"`` (lipmat's CLI supplies
@@ -387,4 +389,4 @@ def load_deck(path, *, material_loader: Callable[[str], Any] | None = None) -> D
         line = data[: exc.start].count(b"\n") + 1
         raise DeckError(f"{path}: not a text deck: byte {exc.start} (line {line}) is not UTF-8 "
                         f"({data[exc.start:exc.start + 1]!r}); expected a TOML file in UTF-8") from None
-    return parse_deck(text, path=path, material_loader=material_loader)
+    return parse_deck(text, path=path, material_loader=material_loader, limits=limits)

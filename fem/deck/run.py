@@ -50,17 +50,18 @@ def run_deck(deck, *, out_dir=None, progress: bool | None = None) -> DeckRun:
     and the energy plot; everything atomically. Returns a :class:`DeckRun` whatever the run's status
     (a stopped run keeps what it wrote); bad settings raise FemError before anything runs.
     """
+    from fem.errors import LimitError
     from fem.explicit import solve
     from fem.output import (FieldWriter, check_target, plot_energies, prepare_output_dir, write_energy_csv,
                             write_probes_csv)
 
     out = deck.output if out_dir is None else deck.output.moved_to(out_dir)
     what = "output folder (--out)" if out_dir is not None else "[output] dir"
+    prepare_output_dir(out.dir, what, create=False)
     for p, key in ((out.energy_csv, "energy_csv"), (out.probes_csv, "probes_csv"), (out.plot, "plot")):
         if p is not None:   # every path checked before anything is created or run
             prepare_output_dir(p.parent, f"[output] {key} folder", create=False)
             check_target(p, f"[output] {key}")
-    prepare_output_dir(out.dir, what, create=False)
     prepare_output_dir(out.dir, what)
     for p in (out.energy_csv, out.probes_csv, out.plot):
         if p is not None:
@@ -69,7 +70,10 @@ def run_deck(deck, *, out_dir=None, progress: bool | None = None) -> DeckRun:
                           compression=out.compression) if out.fields else None)
     rows: list[dict] = []
     series = _SeriesWithEnergy(writer, rows, out.energy_csv)
-    result = solve(deck.problem, progress=progress, **deck.solve_kwargs(writer=series, on_row=rows.append))
+    try:
+        result = solve(deck.problem, progress=progress, **deck.solve_kwargs(writer=series, on_row=rows.append))
+    except LimitError as exc:   # dt = "certified": the run is sized only once the step is known
+        raise LimitError(f"{deck.path.name}: [time] end = {deck.t_end!r} s, dt = {deck.dt!r}: {exc}") from None
     files = {}
     if writer is not None:
         files["fields"] = writer.index

@@ -34,6 +34,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", metavar="DIR", help="output folder (overrides [output] dir)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (default: on a terminal)")
+    parser.add_argument("--force", action="store_true",
+                        help="run even above the run-size limits (1e8 steps, 1e4 frames, 20 GB; fem.limits)")
 
 
 def load_model(path: str):
@@ -50,7 +52,9 @@ def run(args) -> int:
     if args.out is not None:
         output_dir(args.out, "--out", create=False)
     wall0 = time.perf_counter()
-    deck = load_deck(args.deck, material_loader=load_model)
+    from fem.limits import Limits
+
+    deck = load_deck(args.deck, material_loader=load_model, limits=Limits.off() if args.force else None)
     progress = False if args.no_progress else None
     done = run_deck(deck, out_dir=args.out, progress=progress)
     summary = _summary(deck, done, args.deck, time.perf_counter() - wall0)
