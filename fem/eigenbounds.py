@@ -116,6 +116,7 @@ class GlobalBound:
     vector : (n,) the Ritz vector in the M-orthonormal scaling ``x = M^-½ y`` (for the controlling
     element). proof : the last :class:`~fem.inertia.InertiaProof`. tried : list of (δ, reason).
     capped : stopped because ``(1 + δ)θ`` reached ``cap`` (the known bound is already as tight).
+    declined : stopped after Lanczos because ``before_proof`` said so (its reason is in ``tried``).
     timed_out : stopped at the ``deadline`` (Lanczos not finished, or no time left for another δ).
     products : products with A that Lanczos took. lanczos_s, proof_s : wall time of the two parts (s).
     """
@@ -128,6 +129,7 @@ class GlobalBound:
     proof: InertiaProof | None = None
     tried: list = field(default_factory=list)
     capped: bool = False
+    declined: bool = False
     timed_out: bool = False
     products: int = 0
     lanczos_s: float = 0.0
@@ -168,7 +170,8 @@ def _top_ritz(a: sp.csr_matrix, tol: float, deadline: float | None = None) -> tu
 
 
 def global_eigen_upper(k: sp.spmatrix, m: np.ndarray, *, delta: float = 1e-6, max_delta: float = 1e-2,
-                       cap: float | None = None, tol: float = 1e-10, deadline: float | None = None) -> GlobalBound:
+                       cap: float | None = None, tol: float = 1e-10, deadline: float | None = None,
+                       before_proof=None) -> GlobalBound:
     """Proven upper bound on ``λ_max(M⁻¹K)``: Lanczos, then an inertia proof (module docstring).
 
     k : (n, n) symmetric sparse stiffness; m : (n,) lumped mass > 0.
@@ -177,6 +180,8 @@ def global_eigen_upper(k: sp.spmatrix, m: np.ndarray, *, delta: float = 1e-6, ma
     tol : Lanczos relative tolerance.
     deadline : a ``time.perf_counter()`` value; Lanczos stops when it passes (``timed_out``, not
         proven), and no further δ is tried after it. A factorisation once started runs to its end.
+    before_proof : optional ``θ -> None | str`` called after Lanczos; a string stops there (not
+        proven, ``declined``, the string is the reason): lets a caller weigh the proof's cost against θ.
     """
     m = np.asarray(m, dtype=np.float64)
     if not np.all(m > 0):
@@ -207,6 +212,9 @@ def global_eigen_upper(k: sp.spmatrix, m: np.ndarray, *, delta: float = 1e-6, ma
     extra = (8 * UNIT_ROUNDOFF + ROUNDING_SLACK) * row
     proof, d = None, delta
     t1 = time.perf_counter()
+    declined = None if before_proof is None or (cap is not None and theta * (1 + d) >= cap) else before_proof(theta)
+    if declined:
+        return GlobalBound(False, float("nan"), theta, d, x, None, [(d, declined)], declined=True, **timing)
     while d <= max_delta * (1 + 1e-9):
         upper = theta * (1.0 + d)
         if cap is not None and upper >= cap:

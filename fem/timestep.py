@@ -10,7 +10,8 @@
   when the proof does not go through).
 - :func:`choose_certified_step` — what ``fem.solve(..., dt="certified")`` uses: the global form when
   its one-off cost is small against the run (under ``budget`` = 5 % of the estimated run time, or
-  under ``always_s`` = 1 s whatever the run), the element form otherwise; ``TimeStep.reason`` says
+  under ``always_s`` = 1 s whatever the run, or — Lanczos being cheap — when the proof costs at most
+  half the run time the tighter step saves), the element form otherwise; ``TimeStep.reason`` says
   which and why in one line. Cost and run time are *estimates* (:mod:`fem.stepcost`) used for the
   decision only; both forms are proven, so a wrong estimate costs time, never safety.
 - :func:`critical_time_step` — the critical step *now*, at a state u: top eigenvalue of
@@ -68,6 +69,8 @@ CERTIFIED_METHODS = ("auto", "global", "element")
 #: defaults of the automatic choice: global form when it costs < BUDGET × the run, or < ALWAYS_S seconds
 BUDGET = 0.05
 ALWAYS_S = 1.0
+#: ... or, over those, when its proof costs at most this share of the run time its step saves (predicted by Lanczos)
+SAVINGS_SHARE = 0.5
 
 
 @dataclass
@@ -200,12 +203,13 @@ def _element_form(assembly, bound, density):
     return c_b, elem, details
 
 
-def _global_form(assembly, c_b, density, elem, details, *, delta, max_delta, deadline=None):
+def _global_form(assembly, c_b, density, elem, details, *, delta, max_delta, deadline=None, before_proof=None):
     """Run :func:`fem.eigenbounds.global_eigen_upper` (capped at the element bound) and record what it
     did in ``details``; returns its :class:`~fem.eigenbounds.GlobalBound`."""
     t0 = time.perf_counter()
     g = global_eigen_upper(assembly.stiffness_matrix(c_b), assembly.lumped_mass(density).cpu().numpy(),
-                           delta=delta, max_delta=max_delta, cap=elem.value, deadline=deadline)
+                           delta=delta, max_delta=max_delta, cap=elem.value, deadline=deadline,
+                           before_proof=before_proof)
     details.update(lambda_ritz=g.ritz, tried=[(d, r) for d, r in g.tried], global_s=time.perf_counter() - t0,
                    lanczos_products=g.products, lanczos_s=g.lanczos_s, proof_s=g.proof_s)
     if g.proven:
@@ -214,6 +218,9 @@ def _global_form(assembly, c_b, density, elem, details, *, delta, max_delta, dea
                                              "extra": p.extra, "min_pivot": p.min_pivot})
     elif g.capped:  # the element bound is within δ of the Lanczos estimate: nothing to gain
         details["fallback"] = f"element form used: it is already as tight ({g.tried[-1][1]})"
+        log.info("certified_time_step: %s", details["fallback"])
+    elif g.declined:
+        details["fallback"] = f"element form used: {g.tried[-1][1]}"
         log.info("certified_time_step: %s", details["fallback"])
     else:
         reason = g.tried[-1][1] if g.tried else "no proof attempted"
@@ -233,6 +240,21 @@ def _timestep(assembly, lam, used, cell, damping, safety, details, reason="") ->
     omega = math.sqrt(max(lam, 0.0))
     return TimeStep(stable_step(omega, damping, safety), omega, used, True, cell, _centroid(assembly, cell),
                     float(damping), float(safety), details, reason)
+
+
+def _pays_for_itself(proof_s, run_s, dt_elem, damping, safety, delta, choice):
+    """``θ -> None | reason`` for :func:`fem.eigenbounds.global_eigen_upper`: from the Lanczos estimate θ,
+    the global step ``dt_g`` and the run time it saves, ``run_s · (1 − dt_elem/dt_g)``; go on with the
+    proof only when its estimated cost is at most ``SAVINGS_SHARE`` of that saving."""
+    def decide(theta: float):
+        dt_g = stable_step(math.sqrt(theta * (1.0 + delta)), damping, safety)
+        saved = run_s * max(0.0, 1.0 - dt_elem / dt_g)
+        choice.update(saved_s=saved, dt_predicted=dt_g)
+        if proof_s <= SAVINGS_SHARE * saved:
+            return None
+        return (f"the global form is over the budget and its proof would take an estimated {_seconds(proof_s)}, "
+                f"more than {100 * SAVINGS_SHARE:g} % of the {_seconds(saved)} its step would save")
+    return decide
 
 
 def _seconds(x: float) -> str:
@@ -255,22 +277,27 @@ def choose_certified_step(assembly, bound, density, *, t_end: float | None = Non
     assembly, bound, density, damping, safety, delta, max_delta : as :func:`certified_time_step`.
     t_end : simulated time of the run (s), or n_steps : its number of steps at the element step
         (at most one of them; neither: the run length is unknown and only ``always_s`` applies).
-    step_cost_s : wall time of one step of the run (s), or a callable ``dt -> s`` (called with the
-        element step, only when the choice needs it); None: estimated from a sparse product
-        (:data:`fem.stepcost.STEP_PRODUCTS`), which undercounts nonlinear laws.
+    step_cost_s : wall time of one step of the run (s), or a callable ``(dt, n_steps) -> s`` (the mean
+        cost of a step in a run of n_steps steps of dt; called with the element step, only when the
+        choice needs it); None: estimated from a sparse product (:data:`fem.stepcost.STEP_PRODUCTS`)
+        and a fixed loop overhead, which undercounts nonlinear laws and short runs.
     method : ``"auto"`` (default), ``"global"`` (always try it; no time limit) or ``"element"``.
     budget : the global form is used when its estimated cost is at most ``budget`` × the estimated run
         time (the run at the element step: ``n_steps × step_cost_s``) ...
     always_s : ... or at most ``always_s`` seconds whatever the run (below a second it is smaller than
-        reading the input; default 1 s).
+        reading the input; default 1 s) ...
+        ... or, when only its cheap part (assembly + Lanczos) fits that allowance, when the proof's
+        estimated cost is at most ``SAVINGS_SHARE`` (1/2) of the run time the global step saves, as
+        predicted from the Lanczos estimate θ: ``run · (1 − dt_element / dt_global(θ))``.
 
     The global form in ``"auto"`` mode gets a time limit of twice what it is allowed (Lanczos is stopped
     there, no second δ is tried after it); when it is not proven in time, or not proven at all, the
     element form is used. Both forms are proven bounds, so the choice changes the step, never its
     certificate. Returns a :class:`TimeStep` (``certified=True``) whose ``method`` is ``"element"``
     or ``"global"`` and whose ``reason`` says why in one line; ``details["choice"]`` holds the numbers
-    (``requested``, ``estimated_global_s``, ``global_s``, ``run_s_estimate``, ``n_steps_estimate``,
-    ``step_cost_s``, ``budget``, ``always_s``).
+    (``requested``, ``estimated_global_s``, ``estimated_proof_s``, ``global_s``, ``run_s_estimate``,
+    ``n_steps_estimate``, ``step_cost_s``, ``allowed_s``, ``budget``, ``always_s``; ``saved_s`` and
+    ``dt_predicted`` when the saving was weighed).
     """
     from fem.stepcost import global_cost_estimate, run_cost_estimate
 
@@ -291,29 +318,32 @@ def choose_certified_step(assembly, bound, density, *, t_end: float | None = Non
     if method == "element":
         return _timestep(assembly, elem.value, "element", elem.worst, damping, safety, details,
                          "element form: asked for (method = 'element')")
-    deadline, run_s = None, None
+    deadline, run_s, before_proof = None, None, None
     if method == "auto":
-        est = global_cost_estimate(assembly)
+        est = global_cost_estimate(assembly, element_s=details["element_s"])
         dt_elem = stable_step(math.sqrt(max(elem.value, 0.0)), damping, safety)
         steps = n_steps if n_steps is not None else (None if t_end is None else math.ceil(t_end / dt_elem))
         if callable(step_cost_s):
-            step_cost_s = None if steps is None else float(step_cost_s(dt_elem))
+            step_cost_s = None if steps is None else float(step_cost_s(dt_elem, max(int(steps), 1)))
         run_s = None if steps is None else run_cost_estimate(steps, step_cost_s=step_cost_s, spmv_s=est["spmv_s"])
         allowed = max(always_s, 0.0 if run_s is None else budget * run_s)
-        choice.update(estimated_global_s=est["total_s"], run_s_estimate=run_s, n_steps_estimate=steps,
-                      step_cost_s=(step_cost_s if step_cost_s is not None or run_s is None
-                                   else run_s / max(steps, 1)), allowed_s=allowed)
+        choice.update(estimated_global_s=est["total_s"], estimated_proof_s=est["proof_s"], run_s_estimate=run_s,
+                      n_steps_estimate=steps, step_cost_s=(step_cost_s if step_cost_s is not None or run_s is None
+                                                           else run_s / max(steps, 1)), allowed_s=allowed)
         if est["total_s"] > allowed:
-            if run_s is None:
-                why = f"the run length is not known (give t_end) and it is over the {_seconds(always_s)} always spent"
-            else:
-                why = (f"{_of_run(est['total_s'] / run_s if run_s > 0 else math.inf)} (estimated "
-                       f"{_seconds(run_s)} at the element step), over the {100 * budget:g} % budget")
-            return _timestep(assembly, elem.value, "element", elem.worst, damping, safety, details,
-                             f"element form: the global form would take an estimated "
-                             f"{_seconds(est['total_s'])}, {why}")
+            if run_s is None or est["assembly_s"] + est["lanczos_s"] > allowed:
+                if run_s is None:
+                    why = f"the run length is not known (give t_end) and it is over the {_seconds(always_s)} always spent"
+                else:
+                    why = (f"{_of_run(est['total_s'] / run_s if run_s > 0 else math.inf)} (estimated "
+                           f"{_seconds(run_s)} at the element step), over the {100 * budget:g} % budget")
+                return _timestep(assembly, elem.value, "element", elem.worst, damping, safety, details,
+                                 f"element form: the global form would take an estimated "
+                                 f"{_seconds(est['total_s'])}, {why}")
+            before_proof = _pays_for_itself(est["proof_s"], run_s, dt_elem, damping, safety, delta, choice)
         deadline = time.perf_counter() + 2.0 * allowed
-    g = _global_form(assembly, c_b, density, elem, details, delta=delta, max_delta=max_delta, deadline=deadline)
+    g = _global_form(assembly, c_b, density, elem, details, delta=delta, max_delta=max_delta, deadline=deadline,
+                     before_proof=before_proof)
     spent = details["global_s"]
     choice["global_s"] = spent
     lam, used, cell = _pick(assembly, c_b, elem, g)
@@ -327,10 +357,15 @@ def choose_certified_step(assembly, bound, density, *, t_end: float | None = Non
             reason = (f"global form: Lanczos + LDLᵀ proof took {_seconds(spent)}, "
                       f"{_of_run(spent / run_s if run_s > 0 else math.inf)} (estimated "
                       f"{_seconds(run_s)} at the element step)")
-            if budget * run_s < always_s:
+            if "saved_s" in choice:
+                reason += (f"; it saves an estimated {_seconds(choice['saved_s'])} (the proof was estimated at "
+                           f"{_seconds(est['proof_s'])}, under {100 * SAVINGS_SHARE:g} % of that)")
+            elif budget * run_s < always_s:
                 reason += f"; under the {_seconds(always_s)} always spent"
     elif g.capped:
         reason = f"element form: it is already as tight as the global form (Lanczos, {_seconds(spent)})"
+    elif g.declined:
+        reason = f"element form: {g.tried[-1][1]} (Lanczos took {_seconds(spent)})"
     elif g.timed_out:
         reason = f"element form: the global form was not done within its time limit ({g.tried[-1][1]})"
     else:
