@@ -81,9 +81,9 @@ def certified_step(assembly, material, density, *, certified=None, t_end: float 
 
     The form (element or global) is chosen by :func:`fem.timestep.choose_certified_step` from
     ``certified`` (a :class:`~fem.timestep.CertifiedStep` or a method name; None: ``"auto"``), the run
-    length ``t_end`` (s, None: unknown) and ``step_cost`` (s per step, or a callable ``dt -> s``
-    measured only when needed). With a numeric ``given_dt`` and ``"auto"``, the element form is enough
-    when the given step is below it (no tighter bound is needed to accept it).
+    length ``t_end`` (s, None: unknown) and ``step_cost`` (s per step, or a callable
+    ``(dt, n_steps) -> s`` measured only when needed). With a numeric ``given_dt`` and ``"auto"``, the
+    element form is enough when the given step is below it (no tighter bound is needed to accept it).
 
     A material declares that it has no global stiffness bound by raising
     :class:`~fem.errors.NoStiffnessBound` from ``stiffness_bound()`` (the stiffening rubber laws do:
@@ -162,10 +162,12 @@ class RunSetup:
         self.dt_reason = "" if self.timestep is None else self.timestep.reason
         self.dt = self.resolve_dt(dt, allow_unsafe_dt)
 
-    def measure_step_cost(self, dt: float, steps: int = 3) -> float:
-        """Estimated wall time (s) of one step of the run: the best of ``steps`` steps of the scheme
-        from rest (no viscosity) × :data:`fem.stepcost.LOOP_FACTOR` (the loop's checks and recorders)."""
-        from fem.stepcost import LOOP_FACTOR
+    def measure_step_cost(self, dt: float, n_steps: int = 10**6, steps: int = 3) -> float:
+        """Estimated mean wall time (s) of a step in a run of ``n_steps`` steps of ``dt``: the best of
+        ``steps`` bare steps of the scheme from rest (no viscosity) × :data:`fem.stepcost.LOOP_FACTOR`
+        + :data:`fem.stepcost.LOOP_OVERHEAD_S`, plus the row checks (2D/3D inversion check, measured
+        once) at the rows and frames of ``fem.solve``'s default intervals (about 1000 + 100 per run)."""
+        from fem.stepcost import LOOP_FACTOR, LOOP_OVERHEAD_S
 
         stepper = CentralDifference(self.forces, self.mass, self.conditions, dt, float(self.problem.damping))
         zero = torch.zeros_like(self.mass)
@@ -176,7 +178,12 @@ class RunSetup:
                 t0 = time.perf_counter()
                 state = stepper.step(state)
                 best = min(best, time.perf_counter() - t0)
-        return LOOP_FACTOR * best
+            t0 = time.perf_counter()
+            if self.assembly.dim > 1:
+                inverted_cells(self.assembly, state.u)
+            row = time.perf_counter() - t0
+        rows = min(n_steps, 1000) + min(n_steps, 100)
+        return LOOP_FACTOR * best + LOOP_OVERHEAD_S + row * rows / max(n_steps, 1)
 
     def resolve_dt(self, dt, allow_unsafe: bool) -> float:
         """The step asked for, checked against the certified one (see the module docstring)."""
