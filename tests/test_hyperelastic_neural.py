@@ -189,3 +189,16 @@ def test_energy_grows_along_a_uniaxial_path():
     F = torch.diag_embed(torch.stack([lam, lam ** -0.5, lam ** -0.5], -1))
     psi = law.energy(F).detach()
     assert psi[0] == pytest.approx(0.0, abs=1e-6) and bool((psi.diff() > 0).all()) and math.isfinite(float(psi[-1]))
+
+
+def test_fast_softplus_primitive_equals_the_reference_series_and_integrates_softplus():
+    from lipmat.models.hyperelastic import softplus_primitive as fast
+    from lipmat.models.response import softplus, softplus_primitive as reference
+
+    u = torch.cat([torch.linspace(-60, 60, 20001, dtype=torch.float64),
+                   torch.tensor([-700.0, 0.0, 700.0, 1e5], dtype=torch.float64)])
+    ref = reference(u)
+    assert float(((fast(u) - ref).abs() / ref.abs()).max()) <= 1e-14
+    x = u[:20001].clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(fast(x).sum(), x)          # P' = softplus
+    assert torch.allclose(g, softplus(x.detach()), rtol=1e-13, atol=1e-300)
