@@ -49,6 +49,8 @@ end = 4e-3
 dt = "certified"
 [output]
 fields = false
+plot = false
+energy_csv = false
 """
 
 
@@ -57,7 +59,8 @@ def _deck(mesh, material, rest=REST, **kw):
 
 
 def test_inline_neo_hookean_plane_strain_deck_runs_and_writes_finite_strain_fields(tmp_path):
-    deck = _deck(MESH_2D, 'type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = [0.5, 2.0, 0.8, 1.25]\n')
+    deck = _deck(MESH_2D, 'type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = [0.5, 2.0, 0.8, 1.25]\n',
+                 rest=REST.replace("fields = false", 'fields = true\nevery = 2'))
     mat = deck.problem.material
     assert isinstance(mat, fem.hyperelastic.NeoHookean) and mat.domain.lam_hi == 2.0
     run = run_deck(deck, out_dir=tmp_path)
@@ -67,6 +70,11 @@ def test_inline_neo_hookean_plane_strain_deck_runs_and_writes_finite_strain_fiel
     # the right edge moved 4 mm at 1 m/s: the final state stretched the bar
     ux = res.final.u.reshape(-1, 2)[:, 0]
     assert float(ux.max()) == pytest.approx(4e-3, rel=1e-9)
+    frames = fem.read_pvd(next(tmp_path.glob("*.pvd")))
+    import meshio
+
+    cells = meshio.read(frames[-1][1]).cell_data
+    assert {"green_lagrange_strain", "cauchy_stress", "volume_ratio"} <= set(cells)
 
 
 @pytest.mark.parametrize("material", [
