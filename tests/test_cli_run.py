@@ -49,8 +49,12 @@ def test_bar_impact_deck_runs_and_matches_the_wave_solution(tmp_path, capsys):
     assert np.mean(stress[xc < front - 0.05]) == pytest.approx(-rho * c * v, rel=2e-3)
     assert np.abs(stress[xc > front + 0.1]).max() < 1e-6 * rho * c * v
     probes = np.loadtxt(out / "probes.csv", delimiter=",", skiprows=1)
+    # exact until the scheme's domain of dependence (one element per step) reaches the tip; after that
+    # the front's viscous/dispersive precursor arrives (the default bulk viscosity runs at 0.853 h/c)
+    untouched = probes[:, 0] < 200 * s["dt"] * (1 - 1e-9)
+    np.testing.assert_allclose(probes[untouched, 1], -v * probes[untouched, 0], rtol=0, atol=1e-12)
     early = probes[:, 0] < 0.99 * L / c
-    np.testing.assert_allclose(probes[early, 1], -v * probes[early, 0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(probes[early, 1], -v * probes[early, 0], rtol=1e-2)
     energy = np.loadtxt(out / "energy.csv", delimiter=",", skiprows=1)
     moving = rho * 1e-4 * L * (1 - 0.5 / 200)      # area 1e-4 m²; the wall node (half a cell's mass) is held
     np.testing.assert_allclose(energy[0, 2], 0.5 * moving * v**2, rtol=1e-12)
@@ -75,7 +79,9 @@ def test_2d_deck_text_summary_and_xdmf(tmp_path, capsys):
 def test_an_unstable_run_exits_1_and_keeps_its_output(tmp_path, capsys):
     deck = tmp_path / "unstable.toml"
     text = (DECKS / "bar_impact.toml").read_text()
-    deck.write_text(text.replace('dt = "certified"', "dt = 1.0e-6\nallow_unsafe_dt = true"))
+    # the plain scheme, 2 % above its limit: grows slowly enough to leave a few checked rows behind
+    deck.write_text(text.replace('dt = "certified"', "dt = 1.0e-6\nallow_unsafe_dt = true")
+                    + "\n[solver]\nbulk_viscosity = false\n")
     with pytest.warns(FemWarning, match="exceeds the certified stable step"):
         code = main(["run", str(deck), "--out", str(tmp_path / "out"), "--no-progress", "--json"])
     assert code == 1
