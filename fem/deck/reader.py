@@ -124,7 +124,7 @@ class _Reader:
         problem = Problem(mesh, material, density, bcs=tuple(bcs), loads=tuple(loads), u0=u0, v0=v0,
                           damping=damping, **section)
         return Deck(self.path, title, problem, t_end, dt, unsafe, energy_tol, output, source,
-                    device, dtype, threads, raw=self.data, monitor_every=monitor_every,
+                    device, dtype, threads, raw=self.data, monitor_every=monitor_every, limits=limits,
                     certified_method=self.certified_method(top.table("solver")),
                     **self.stability(top.table("solver")))
 
