@@ -468,6 +468,23 @@ def test_limits_off_lets_the_run_go():
     assert r.completed and r.steps == 300
 
 
+@pytest.mark.parametrize("mesh", [fem.bar(1.0, 200), fem.rectangle(1, 1, 12, 12), fem.box(1, 1, 1, 4, 4, 4)],
+                         ids=["line", "triangle", "hexahedron"])
+def test_the_run_size_estimate_matches_a_run(tmp_path, mesh):
+    """Steps and frames are what the run does; bytes within 10 % of uncompressed VTU frames on disk."""
+    kin = {1: "uniaxial", 2: "plane_strain", 3: "3d"}[mesh.dim]
+    prob = fem.Problem(mesh, fem.LinearElastic(1e6, 0.3 if mesh.dim > 1 else 0.0, kin), 1.0,
+                       bcs=(fem.Fixed("left"),), v0=lambda p: np.sin(p))
+    writer = fem.FieldWriter(tmp_path, mesh, compression=None)
+    r = fem.solve(prob, 1e-4, 1.01e-6, save=fem.SaveAt(every=7, writer=writer))   # shortened to 100 steps
+    assert r.steps == 100 and fem.limits.count_steps(1e-4, 1.01e-6) == r.steps
+    est = fem.limits.estimate_output(mesh, r.steps, save_every=7, energy_every=None)
+    assert len(writer.files) <= est.frames <= len(writer.files) + 1
+    on_disk = sum(p.stat().st_size for p in writer.files)
+    frame_bytes = est.bytes - 200.0 * est.energy_rows
+    assert 0.9 * on_disk <= frame_bytes * len(writer.files) / est.frames <= 1.1 * on_disk
+
+
 @pytest.mark.parametrize("E", [1e300, 1e200, 1e30])
 def test_a_stiffness_bound_beyond_float_range_names_the_material(E):
     with pytest.raises(FemError) as info:
