@@ -9,15 +9,29 @@ SfePy is not compared: it is not installed here and no comparison was written (a
 belongs here, on the same meshes, if someone adds one).
 It prints a markdown table (steps/s, element updates/s = cells·steps/s, ratio linear/bare) and the
 fitted exponent of time per step against dofs (goal 1.0 ± 0.1). Timings exclude set-up; the loop
-time is taken between the first and last step callbacks.
+time is taken between the first and last step callbacks. Runs are undamped (no bulk viscosity).
+
+``--finite`` prints the finite-strain table instead: the total-Lagrangian step (H = B₀u, F = I + H,
+P = material(F), f = B₀ᵀ(wP), plus the per-step inversion check det F > 0) against the small-strain
+step with the same material cost:
+- ``small``: ``MLPMaterial`` (σ = Cε + s(g(ε) − g(0)), g an n -> 32 -> n tanh MLP, n = 3 / 6),
+- ``finite``: ``FiniteMLPMaterial``, its finite-strain twin (P = C:H + s(g(H) − g(0)), g a
+  d² -> 32 -> d² tanh MLP, d² = 4 / 9): the same linear part and network width,
+- ``material`` columns: one batched material call over all quadrature points alone (ms), so the
+  step difference that is not the material's shows,
+- ``neo-hookean``: fem.hyperelastic.NeoHookean (analytic, with its domain check every step).
+The goal (issue 11): finite / small ≤ 2. These are per-step medians of interleaved steps (the step
+and the per-step checks of fem.solve's loop, without set-up and energy rows; ``time_interleaved``).
 
     python bench/explicit_step.py            # 1e3 .. 1e6 dofs (needs ~8 GB for 1e6-dof Hex8)
     python bench/explicit_step.py --quick    # 1e3 .. 1e5 dofs
     python bench/explicit_step.py --cells hexahedron --sizes 1e6   # one row (4 min, peak memory 10 GB)
+    python bench/explicit_step.py --finite --sizes 1e4,1e5         # finite vs small strain
 """
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import time
 
@@ -26,6 +40,8 @@ import torch
 
 import fem
 
+# the undamped step (the table's meaning before bulk viscosity existed); empty where fem.solve has no such option
+UNDAMPED = {"viscosity": False} if "viscosity" in inspect.signature(fem.solve).parameters else {}
 
 class MLPMaterial(torch.nn.Module):
     """A small neural stress(strain) law, float64: ``σ = C ε + s (g(ε) − g(0))`` with g an n -> 32 -> n tanh
@@ -50,6 +66,42 @@ class MLPMaterial(torch.nn.Module):
         return float(torch.linalg.matrix_norm(self.C, 2)) + self.scale * lip
 
 
+class FiniteMLPMaterial(torch.nn.Module):
+    """The finite-strain twin of :class:`MLPMaterial`: ``P = A₀ : H + s (g(H) − g(0))``, H = F − I, A₀ the
+    linear-elastic tangent at F = I (E = 1, ν = 0.3; ``A₀ᵢⱼₖₗ = λδᵢⱼδₖₗ + μ(δᵢₖδⱼₗ + δᵢₗδⱼₖ)``) and g a
+    d² -> 32 -> d² tanh MLP (float64). Not objective (a cost stand-in, like MLPMaterial): one matrix
+    product and one MLP of the same width, so both steps carry (nearly) the same material work."""
+
+    finite_strain = True
+
+    def __init__(self, kinematics: str, width: int = 32, scale: float = 0.01):
+        super().__init__()
+        self.kinematics = kinematics
+        self.d = d = fem.mandel.DIM[kinematics]
+        lin = fem.LinearElastic(1.0, 0.3, kinematics)
+        eye = torch.eye(d, dtype=torch.float64)
+        a0 = (lin.lam * torch.einsum("ij,kl->ijkl", eye, eye) + lin.mu * (torch.einsum("ik,jl->ijkl", eye, eye)
+                                                                         + torch.einsum("il,jk->ijkl", eye, eye)))
+        self.register_buffer("A0", a0.reshape(d * d, d * d))
+        self.register_buffer("eye", eye.reshape(d * d))
+        torch.manual_seed(0)
+        self.net = torch.nn.Sequential(torch.nn.Linear(d * d, width), torch.nn.Tanh(),
+                                       torch.nn.Linear(width, d * d)).double()
+        self.scale = scale
+
+    def stress(self, f):
+        d = self.d
+        h = f.reshape(*f.shape[:-2], d * d) - self.eye
+        p = h @ self.A0 + self.scale * (self.net(h) - self.net(h.new_zeros(d * d)))
+        return p.reshape(f.shape)
+
+    def stiffness_bound(self, kinematics=None):
+        """λ_max(A₀) + s·Lip(g) ≥ λ_max(∂P/∂F) everywhere."""
+        w = [m.weight for m in self.net if isinstance(m, torch.nn.Linear)]
+        lip = float(torch.linalg.matrix_norm(w[1].detach(), 2) * torch.linalg.matrix_norm(w[0].detach(), 2))
+        return float(torch.linalg.eigvalsh(self.A0)[-1]) + self.scale * lip
+
+
 def make_mesh(cell: str, dofs: float):
     if cell in ("triangle", "quad"):
         n = max(2, int(round(math.sqrt(dofs / 2))) - 1)
@@ -59,7 +111,7 @@ def make_mesh(cell: str, dofs: float):
 
 
 def time_solve(mesh, material, steps: int) -> float:
-    """Seconds per step of fem.solve (loop only)."""
+    """Seconds per step of fem.solve (loop only; undamped: bulk viscosity off where fem has it)."""
     stamps = {}
 
     # stamps at steps 1 and steps - 1: the last step also computes the final energy row and the
@@ -77,7 +129,7 @@ def time_solve(mesh, material, steps: int) -> float:
     prob = fem.Problem(mesh, material, 1.0, bcs=[fem.Fixed("left")], u0=u0)
     res = fem.solve(prob, steps * dt, dt, callback=cb, compute=fem.Compute(num_threads=torch.get_num_threads()),
                     energy=fem.EnergyCheck(every=10**9, tol=None), save=fem.SaveAt(every=10**9, keep=False),
-                    progress=False, allow_unsafe_dt=True, monitor=fem.Monitor(every=0))
+                    progress=False, allow_unsafe_dt=True, monitor=fem.Monitor(every=0), **UNDAMPED)
     assert res.completed, res.message
     return (stamps[last] - stamps[1]) / (last - 1)
 
@@ -96,6 +148,86 @@ def time_bare(mesh, steps: int) -> float:
         v -= dt * (f * minv)
         u += dt * v
     return (time.perf_counter() - t0) / steps
+
+
+def time_interleaved(mesh, materials: dict, steps: int) -> tuple[dict, dict]:
+    """Median seconds per step, and per material call, of several materials on one mesh, stepped in turn.
+
+    For each material a :class:`fem.setup.RunSetup` (undamped, numeric dt) and its stepper; then the steps
+    of all materials alternate, each timed alone: ``stepper.step`` plus ``setup.finite_fault`` (what
+    ``fem.solve``'s loop does every step with ``check_every=1``; for a finite-strain law that includes
+    the inversion check det F > 0 and the domain check). After each step, one batched material call at
+    that state is timed too. Interleaving and medians make the ratios robust on a shared, loaded
+    machine, where the load changes from second to second and hits every material alike.
+    """
+    from fem.setup import RunSetup
+
+    span = mesh.points.max(axis=0) - mesh.points.min(axis=0)
+    dt = 0.2 * float(np.prod(span) / mesh.n_cells) ** (1 / mesh.dim)
+    u0 = 1e-4 * np.sin(np.pi * mesh.points)
+    runs = {}
+    for k, m in materials.items():
+        setup = RunSetup(fem.Problem(mesh, m, 1.0, bcs=[fem.Fixed("left")], u0=u0), dt, allow_unsafe_dt=True,
+                         **UNDAMPED)
+        stepper = setup.stepper(dt)
+        with torch.no_grad():
+            runs[k] = [setup, stepper, setup.initial_state(stepper)]
+    step_t = {k: [] for k in materials}
+    mat_t = {k: [] for k in materials}
+    with torch.no_grad():
+        for i in range(steps + 3):
+            for k, run in runs.items():
+                setup, stepper, s = run
+                t0 = time.perf_counter()
+                new = stepper.step(s)
+                fault = setup.finite_fault(new, s)
+                t1 = time.perf_counter()
+                assert fault is None, fault["message"]
+                setup.forces.stress(new.strain)
+                t2 = time.perf_counter()
+                run[2] = new
+                if i >= 3:  # warm-up
+                    step_t[k].append(t1 - t0)
+                    mat_t[k].append(t2 - t1)
+    return ({k: float(np.median(v)) for k, v in step_t.items()}, {k: float(np.median(v)) for k, v in mat_t.items()})
+
+
+def run_finite(sizes, cells, out=print):
+    """Rows of the finite-strain table (module docstring), timed by :func:`time_interleaved`."""
+    rows = []
+    try:
+        from fem.hyperelastic import NeoHookean
+    except ImportError:
+        NeoHookean = None
+    for cell in cells:
+        for target in sizes:
+            mesh = make_mesh(cell, target)
+            n_dofs = mesh.n_points * mesh.dim
+            kin = {2: "plane_strain", 3: "3d"}[mesh.dim]
+            steps = int(min(200, max(20, 2e6 / n_dofs)))
+            mats = {"small": MLPMaterial(kin), "finite": FiniteMLPMaterial(kin)}
+            if NeoHookean is not None:
+                mats["neo_hookean"] = NeoHookean(1.0 / 2.6, nu=0.3)   # E = 1, ν = 0.3 at small strain
+            step_t, mat_t = time_interleaved(mesh, mats, steps)
+            row = {"cell": cell, "dofs": n_dofs, "cells": mesh.n_cells, "steps": steps, **step_t,
+                   **{f"{k}_material": v for k, v in mat_t.items()}}
+            rows.append(row)
+            out(_finite_line(row))
+    return rows
+
+
+def _finite_line(r):
+    nh = r.get("neo_hookean")
+    rest_small, rest_finite = r["small"] - r["small_material"], r["finite"] - r["finite_material"]
+    return (f"| {r['cell']} | {r['dofs']:,} | {r['cells']:,} | {_sps(r['small'])} | {_sps(r['finite'])} | "
+            f"{r['finite'] / r['small']:.2f} | {1e3 * r['small_material']:.3g} | {1e3 * r['finite_material']:.3g} | "
+            f"{1e3 * rest_small:.3g} | {1e3 * rest_finite:.3g} | "
+            f"{_sps(nh)} | {'–' if nh is None else format(1e3 * r['neo_hookean_material'], '.3g')} |")
+
+
+FINITE_HEADER = ("| cell | dofs | cells | small-strain MLP steps/s | finite-strain MLP steps/s | finite / small (step time) | "
+                 "small material ms | finite material ms | small step − material ms | finite step − material ms | "
+                 "Neo-Hookean steps/s | Neo-Hookean material ms |\n" + "|---" * 12 + "|")
 
 
 def steps_for(dofs: int) -> int:
@@ -155,6 +287,7 @@ def main(argv=None):
     ap.add_argument("--sizes", default=None, help="comma-separated target dofs, e.g. 1e4,1e6 (overrides --quick)")
     ap.add_argument("--cells", default="triangle,quad,tetra,hexahedron")
     ap.add_argument("--materials", default="linear,neural")
+    ap.add_argument("--finite", action="store_true", help="the finite- vs small-strain table (module docstring)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads (default 1, like scipy's single-threaded SpMV; on a shared "
                          "2-core machine 2 threads made some runs 40x slower through oversubscription)")
@@ -164,6 +297,9 @@ def main(argv=None):
         sizes = [float(x) for x in args.sizes.split(",")]
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, float64, CPU")
+    if args.finite:
+        print(FINITE_HEADER)
+        return run_finite(sizes, [c for c in args.cells.split(",") if c != "line"])
     print(HEADER)
     rows = run(sizes, args.cells.split(","), args.materials.split(","))
     print()
