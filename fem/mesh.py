@@ -115,8 +115,12 @@ class Mesh:
                 " ".join(said.getvalue().split()).removeprefix("Error: ") or "no reader accepts it")
             raise MeshError(f"cannot read mesh {path}: {why}; expected a mesh file meshio reads "
                             f"(.msh, .vtu, .xdmf, .inp, ...) with intact cells and points") from None
-        if said.getvalue().strip():
-            log.debug("meshio while reading %s: %s", path, said.getvalue().strip())
+        told = " ".join(said.getvalue().split())
+        if "cannot handle" in told:   # meshio drops cells of unknown types with only a printed warning
+            raise MeshError(f"cannot read mesh {path}: {told.removeprefix('Warning: ').rstrip('.')}; expected only cells of "
+                            f"known types (a corrupt cell-type array?); refusing to drop cells silently")
+        if told:
+            log.debug("meshio while reading %s: %s", path, told)
         mesh = from_meshio(m, source=str(path))
         check_orientation(mesh, source=str(path))
         return mesh

@@ -320,6 +320,8 @@ MESH_FILES = {
     "garbage.vtu": ("this is not a mesh\n" * 5, ["cannot read mesh"]),
     "vertex_only.vtu": (VTU.replace("5\n5\n5\n5\n5\n5\n5\n5", "1\n1\n1\n1\n1\n1\n1\n1"),
                         ["unsupported cell type", "supported: line, triangle"]),
+    "unknown_type.vtu": (VTU.replace("5\n5\n5\n5\n5\n5\n5\n5", "5\n5\n5\n5\n5\n5\n5\n99"),
+                         ["cannot handle (type 99)", "refusing to drop cells silently"]),
     "inverted.vtu": (_connectivity(VTU, "1 0 4" + _GOOD_IDS[5:]), ["1 of 8 triangle cells are inverted", "cell 0 at",
                                                                     "expected det J > 0"]),
     "degenerate.vtu": (_connectivity(VTU, "0 0 4" + _GOOD_IDS[5:]), ["inverted or degenerate", "cell 0"]),
