@@ -58,13 +58,14 @@ class HyperelasticFit:
 
 
 # -- data ---------------------------------------------------------------------------------------
-def as_curves(data, modes: dict | None = None, stress_unit: str | None = None) -> list[MultiaxialCurve]:
-    """Paths and/or MultiaxialCurve objects -> list of MultiaxialCurve."""
+def as_curves(data, modes: dict | None = None, stress_unit: str | None = None, *,
+              strict: bool = True) -> list[MultiaxialCurve]:
+    """Paths and/or MultiaxialCurve objects -> list of MultiaxialCurve (``strict``: see load_tests)."""
     items = list(data) if isinstance(data, (list, tuple)) else [data]
     if not items:
         raise LipmatError("fit_hyperelastic(data): expected at least one test file, received none")
     paths = [p for p in items if isinstance(p, (str, Path))]
-    loaded = iter(load_tests(paths, modes, stress_unit=stress_unit)) if paths else iter(())
+    loaded = iter(load_tests(paths, modes, stress_unit=stress_unit, strict=strict)) if paths else iter(())
     out = []
     for item in items:
         item = next(loaded) if isinstance(item, (str, Path)) else item
@@ -228,7 +229,13 @@ def fit_hyperelastic(data, *, modes: dict | None = None, stress_unit: str | None
     if epochs < 0 or lbfgs_steps < 0 or not lr > 0:
         raise LipmatError(f"fit_hyperelastic: expected epochs, lbfgs_steps >= 0 and lr > 0, received "
                           f"{epochs}, {lbfgs_steps}, {lr}")
-    curves = as_curves(data, modes, stress_unit)
+    if modes and evaluate_on:              # a mode may name a file of either list
+        named = {str(p) for p in [*data, *evaluate_on] if isinstance(p, (str, Path))}
+        named |= {Path(p).name for p in named}
+        unknown = sorted(set(map(str, modes)) - named)
+        if unknown:
+            raise LipmatError(f"fit_hyperelastic(modes): {unknown} name none of the data or evaluate_on files")
+    curves = as_curves(data, modes, stress_unit, strict=not evaluate_on)
     if domain is None:
         domain = data_domain(curves)
     elif not isinstance(domain, StretchDomain):
@@ -249,7 +256,7 @@ def fit_hyperelastic(data, *, modes: dict | None = None, stress_unit: str | None
               "fit_seconds": time.perf_counter() - start,
               "provenance": [c.provenance for c in curves]}
     if evaluate_on:
-        report["predicted"] = evaluate(law, as_curves(evaluate_on, modes, stress_unit))
+        report["predicted"] = evaluate(law, as_curves(evaluate_on, modes, stress_unit, strict=False))
     report.update({"stiffness_bound": None, "stiffness_bound_plane_strain": None, "empirical_stiffness": None,
                    "ratio": None, "at": None})
     if certify:
