@@ -83,6 +83,8 @@ def load_checkpoint(path) -> dict:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    if not path.is_file():   # a folder, FIFO or device: reading it would fail or block
+        raise FemError(f"cannot read checkpoint {path}: it is not a regular file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:

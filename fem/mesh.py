@@ -103,6 +103,8 @@ class Mesh:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"mesh file not found: {path}")
+        if not path.is_file():   # a folder, FIFO or device: reading it would fail or block
+            raise MeshError(f"cannot read mesh {path}: it is not a regular file; expected a mesh file")
         # meshio prints each failed format guess to stdout (a blank line for .msh: it tries ANSYS
         # first), and when no format fits an "Error: ..." line to stderr and calls sys.exit(1);
         # keep all of it out of the caller's output and raise a MeshError instead

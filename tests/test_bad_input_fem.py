@@ -428,6 +428,19 @@ def test_out_flag_that_is_or_lies_under_a_file(tmp_path, capsys, where):
     assert (tmp_path / "f").read_text() == "x"
 
 
+@pytest.mark.parametrize("kind", ["fifo", "dir"])
+def test_an_input_that_is_not_a_regular_file_is_refused_not_read(tmp_path, capsys, kind):
+    """A FIFO given as a deck, a mesh or a checkpoint would block a reader for ever; a folder is no file."""
+    node = _fifo(tmp_path / "node") if kind == "fifo" else (tmp_path / "node").mkdir() or tmp_path / "node"
+    _has(_cli_error(capsys, ["run", str(node)]), str(node), "not a regular file", "expected a TOML deck")
+    with pytest.raises(MeshError, match="not a regular file"):
+        fem.Mesh.read(node)
+    with pytest.raises(FemError, match="not a regular file"):
+        fem.checkpoint.load_checkpoint(node)
+    deck = _deck(tmp_path, mesh='file = "node"')
+    _has(_cli_error(capsys, ["run", deck]), "[mesh]", "file = 'node'", "not a regular file")
+
+
 @pytest.mark.parametrize("kind", ["fifo", "dir", "devnull"])
 def test_atomic_write_never_replaces_a_non_regular_file(tmp_path, kind):
     target = {"fifo": lambda: _fifo(tmp_path / "p"), "dir": lambda: (tmp_path / "d").mkdir() or tmp_path / "d",

@@ -187,6 +187,8 @@ class _Reader:
     def resolve(self, t: Table, key: str) -> Path:
         rel = t.string(key)
         path = (self.base / rel).resolve()
+        if path.exists() and not path.is_file():
+            raise t.error(f"{key} = {rel!r}: {path} is not a regular file (a folder, FIFO or device); expected a file")
         if not path.is_file():
             raise t.error(f"{key} = {rel!r}: file not found (looked for {path})")
         return path
@@ -380,6 +382,8 @@ def load_deck(path, *, material_loader: Callable[[str], Any] | None = None, limi
     Raises FileNotFoundError when the deck is missing and DeckError for everything wrong inside it.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():   # a folder, FIFO or device: reading it would fail or block
+        raise DeckError(f"{path}: not a regular file; expected a TOML deck")
     if not path.is_file():
         raise FileNotFoundError(f"deck not found: {path}")
     data = path.read_bytes()
