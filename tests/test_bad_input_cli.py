@@ -463,6 +463,18 @@ def _strict(text):
     return json.loads(text, parse_constant=refuse)
 
 
+def test_certify_json_is_strict_when_a_value_is_not_finite(model_payload, tmp_path, monkeypatch, capsys):
+    """A zero empirical tangent makes the ratio infinite: --json says null, never Infinity."""
+    import lipmat.certify
+    from lipmat.certify import Certificate
+
+    path = tmp_path / "m.pt"
+    torch.save(model_payload, path)
+    monkeypatch.setattr(lipmat.certify, "certify", lambda model, strains=None: Certificate(1e6, 0.0, math.inf, [0.0]))
+    code, out, err = run_cli(["certify", path, "--json"], capsys)
+    assert code == 0 and _strict(out)["ratio"] is None and _strict(out)["stiffness_bound"] == 1e6
+
+
 def test_json_outputs_are_strict(capsys, tmp_path):
     code, out, _ = run_cli(["dt", "--mesh", "bar:L=1,n=4", "--model", "linear:E=1e9", "--density", "1000",
                             "--method", "element", "--json"], capsys)

@@ -4,12 +4,13 @@ Loads MODEL.pt (refusing a file whose stored certificate does not match its weig
 certificate and searches for the largest tangent the model actually has. Prints the certified bound,
 the empirical bound, their ratio (1 = tight) and the strain where the largest tangent was found.
 
+--json prints strict JSON (a value that is not a finite number would be null; a model file with
+non-finite weights or certificate is refused on load).
+
 Example:
-  lipmat certify rubber.pt --json
+  lipmat certify out/rubber.pt --json
 """
 from __future__ import annotations
-
-import json
 
 HELP = "certified stiffness bound of a model file, next to an empirical lower bound"
 
@@ -21,6 +22,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from lipmat.certify import certify, default_strains
+    from lipmat.cli._output import dumps
     from lipmat.io import load_file
 
     loaded = load_file(args.model)
@@ -29,7 +31,7 @@ def run(args) -> int:
         from lipmat.fit_hyperelastic import certify_cli, print_certify
         report = certify_cli(args, loaded)
         if args.json:
-            print(json.dumps(report))
+            print(dumps(report))
         else:
             print_certify(report)
         return 0
@@ -40,7 +42,7 @@ def run(args) -> int:
            **cert.to_dict(), "lipmat_version": loaded.lipmat_version,
            "data": [p.get("file") for p in loaded.provenance if isinstance(p, dict)]}
     if args.json:
-        print(json.dumps(out))
+        print(dumps(out))
         return 0
     print(f"{args.model}: model {loaded.name} ({model.kinematics})")
     print(f"  certified stiffness bound  {cert.stiffness_bound:.9g} Pa")
@@ -55,14 +57,17 @@ def run(args) -> int:
 
 def _no_bound(args, loaded) -> int:
     """A law without a global bound (stiffening hyperelastic baselines): say so, with the data-range value."""
+    from lipmat.cli._output import dumps
+    from lipmat.errors import CertificateError
+
     try:
         loaded.model.stiffness_bound()
         note = "no certificate stored"
-    except Exception as exc:
+    except CertificateError as exc:
         note = str(exc)
     over = loaded.metrics.get("empirical_stiffness")
     if args.json:
-        print(json.dumps({"model": loaded.name, "file": str(args.model), "kinematics": loaded.model.kinematics,
+        print(dumps({"model": loaded.name, "file": str(args.model), "kinematics": loaded.model.kinematics,
                           "stiffness_bound": None, "empirical_stiffness": over, "ratio": None, "at": None,
                           "note": note}))
     else:
