@@ -7,6 +7,7 @@ from fem import mandel
 from fem.errors import DeckError, FemError, FemWarning, MeshError, NoStiffnessBound, SimulationError
 from fem.material import Material, bound_matrix
 from fem.material import LinearElastic, NonlinearBar, check_material
+from fem.material import is_finite_strain, stiffness_bound_for
 from fem.elements import Element, element_for
 from fem.mesh import Mesh, bar, box, distort, rectangle
 from fem.assembly import Assembly
@@ -14,7 +15,7 @@ from fem.assembly import Assembly
 __all__ = ["mandel", "FemError", "MeshError", "DeckError", "SimulationError", "FemWarning", "NoStiffnessBound",
            "Material", "bound_matrix"]
 __all__ += ["Mesh", "bar", "rectangle", "box", "distort", "Element", "element_for", "Assembly",
-            "LinearElastic", "NonlinearBar", "check_material"]
+            "LinearElastic", "NonlinearBar", "check_material", "is_finite_strain", "stiffness_bound_for"]
 from fem.bc import BodyForce, Fixed, NodalForce, Prescribed, Traction
 from fem.explicit import Problem, Result, State, iterate, solve
 from fem.solve_options import Checkpoint, Compute, EnergyCheck, Monitor, Probes, SaveAt
