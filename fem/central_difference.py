@@ -46,10 +46,10 @@ class State:
     constrained dofs; vh_c (k_c,) the constrained dofs' next half-step velocity; strain, stress
     (n_cells, nq, n_strain) on the material path (None on the linear path); increments: floats
     ``(ΔW_int, ΔW_ext, ΔW_damp)`` of the step that led here (ΔW_damp: mass damping + viscosity).
-    With bulk viscosity: on the material path ``f_int`` includes the viscous force, whose stress is
-    visc_stress (n_cells, nq, n_strain), and dstrain, dstress (n_cells, nq, n_strain) are the step's
-    increments (for the next step's stiffening test); on the linear path ``f_int`` is ``K u`` and the
-    viscous force is f_visc (n_dofs,).
+    With bulk viscosity: on the material path ``f_int`` includes the viscous force, and dstrain,
+    dstress (n_cells, nq, n_strain), visc (n_cells, nq, 3) are the viscous state of the step that led
+    here (:meth:`fem.viscosity.ViscousTerm.stress`); on the linear path ``f_int`` is ``K u`` and
+    f_prev (n_dofs,) the previous step's (the viscous force is ``(τ b1/Δt)(f_int − f_prev)``).
     """
 
     step: int
@@ -64,10 +64,10 @@ class State:
     strain: torch.Tensor | None = field(default=None, repr=False)
     stress: torch.Tensor | None = field(default=None, repr=False)
     increments: tuple | None = field(default=None, repr=False)
-    visc_stress: torch.Tensor | None = field(default=None, repr=False)
     dstrain: torch.Tensor | None = field(default=None, repr=False)
     dstress: torch.Tensor | None = field(default=None, repr=False)
-    f_visc: torch.Tensor | None = field(default=None, repr=False)
+    visc: torch.Tensor | None = field(default=None, repr=False)
+    f_prev: torch.Tensor | None = field(default=None, repr=False)
 
     def displacement(self, dim: int) -> torch.Tensor:
         """(n_points, dim) view of u."""
@@ -107,6 +107,8 @@ class CentralDifference:
         self.inv_mass = 1.0 / mass
         self.inv_mass[self.c_idx] = 0.0
         self.neg_inv_mass = -self.inv_mass
+        if self.visc_linear:
+            self.neg_inv_mass_visc = self.neg_inv_mass * (1.0 + viscous.force_factor)
 
     # -- start ----------------------------------------------------------------------------------
     def init(self, u0: torch.Tensor, v0: torch.Tensor, t0: float = 0.0, step0: int = 0) -> State:
@@ -149,19 +151,23 @@ class CentralDifference:
         u1 = torch.add(s.u, vh, alpha=dt)
         if len(c.disp_dofs):
             u1[c.disp_dofs] = c.prescribed_displacement(t1)
-        sv = de = ds = fv = None
+        memo = None
         if self.visc_material:
             eps, sig = self.forces.strain_stress(u1)
-            sv, de, ds = self.viscous.stress(s.strain, s.stress, eps, sig, s.dstrain, s.dstress)
+            prev = None if s.dstress is None else (s.dstrain, s.dstress, s.visc)
+            sv, w_visc, memo = self.viscous.stress(s.strain, s.stress, eps, sig, self._assembly.qp_weights, prev)
             f_int = self._assembly.internal_force(sig + sv)
         else:
             f_int, eps, sig = self.forces(u1)
         f_ext = c.external_force(t1)
-        f_el = f_int
         if self.visc_linear:
-            fv = (f_int - s.f_int).mul_(self.viscous.force_factor)
-            f_int = f_int + fv
-        if f_ext is None:
+            # total force (1+c) K u_{n+1} − c K u_n, c = τ b1/Δt, in one fused op; f_int stays K u
+            cf = self.viscous.force_factor
+            if f_ext is None:
+                a1 = torch.add(f_int, s.f_int, alpha=-cf / (1.0 + cf)).mul_(self.neg_inv_mass_visc)
+            else:
+                a1 = torch.add(f_ext, f_int, alpha=-(1.0 + cf)).add_(s.f_int, alpha=cf).mul_(self.inv_mass)
+        elif f_ext is None:
             a1 = f_int * self.neg_inv_mass
         else:
             a1 = (f_ext - f_int).mul_(self.inv_mass)
@@ -175,36 +181,30 @@ class CentralDifference:
             vm = vh[self.moving]
             v1[self.moving] = 0.5 * (vm + vh_c)
             a1[self.moving] = (vh_c - vm) / dt
-            f = -f_int[self.moving] if f_ext is None else f_ext[self.moving] - f_int[self.moving]
+            f_m = f_int[self.moving]
+            if self.visc_linear:
+                f_m = f_m + self.viscous.force_factor * (f_m - s.f_int[self.moving])
+            f = -f_m if f_ext is None else f_ext[self.moving] - f_m
             reaction = self.m_moving * (a1[self.moving] + self.alpha * v1[self.moving]) - f
-        if self.visc_material:
-            inc = self._increments_material(s, vh, eps, sig, sv, f_ext, v1, reaction)
-        else:
-            inc = self._increments(s, vh, f_el, f_ext, v1, reaction, fv)
+        inc = self._increments(s, vh, f_int, f_ext, v1, reaction)
+        if self.visc_material:   # f_int held elastic + viscous: split the trapezoid work
+            inc = (inc[0] - w_visc, inc[1], inc[2] + w_visc)
         if self.visc_linear:
-            return State(n1, t1, u1, v1, a1, f_el, f_ext, reaction, vh_c, eps, sig, inc, f_visc=fv)
-        return State(n1, t1, u1, v1, a1, f_int, f_ext, reaction, vh_c, eps, sig, inc, sv, de, ds)
+            return State(n1, t1, u1, v1, a1, f_int, f_ext, reaction, vh_c, eps, sig, inc, f_prev=s.f_int)
+        return State(n1, t1, u1, v1, a1, f_int, f_ext, reaction, vh_c, eps, sig, inc, *(memo or ()))
 
-    def _increments_material(self, s, vh, eps, sig, sv, f_ext, v1, reaction) -> tuple[float, float, float]:
-        """As :meth:`_increments`, the internal and viscous work summed at the quadrature points
-        (``Δu·Bᵀ(wσ) = Σ w Δε·σ``: exact, and no extra sparse product)."""
-        wde = (eps - s.strain).mul_(self._assembly.qp_weights[..., None])
-        w_int = 0.5 * float((wde * (s.stress + sig)).sum())
-        w_visc = 0.5 * float((wde * (sv if s.visc_stress is None else s.visc_stress + sv)).sum())
-        w_ext, w_damp = self._other_work(s, vh, f_ext, v1, reaction)
-        return (w_int, w_ext, w_damp + w_visc)
-
-    def _increments(self, s, vh, f_int, f_ext, v1, reaction, fv=None) -> tuple[float, float, float]:
+    def _increments(self, s, vh, f_int, f_ext, v1, reaction) -> tuple[float, float, float]:
         """Trapezoid work of the step ``½ Δu·(f_n + f_{n+1})`` for internal, external (loads and
         reactions) and damping forces, with ``Δu = Δt v_{n+½}``: floats (ΔW_int, ΔW_ext, ΔW_damp);
-        ΔW_damp includes the viscous force's work (``fv``, linear path)."""
+        ΔW_damp includes the viscous force's work (linear path: ``f_v,n+1 = c(f_{n+1} − f_n)``, so
+        ``½Δu·(f_v,n + f_v,n+1) = ½Δt c v_{n+½}·(f_{n+1} − f_{n−1})``, from dot products alone)."""
         h = 0.5 * self.dt
-        f_prev = s.f_int
-        w_int = h * float(torch.dot(vh, f_prev + f_int))
         w_ext, w_damp = self._other_work(s, vh, f_ext, v1, reaction)
-        if fv is not None:
-            w_damp += h * float(torch.dot(vh, fv if s.f_visc is None else s.f_visc + fv))
-        return (w_int, w_ext, w_damp)
+        if not self.visc_linear:
+            return (h * float(torch.dot(vh, s.f_int + f_int)), w_ext, w_damp)
+        d1, d0 = float(torch.dot(vh, f_int)), float(torch.dot(vh, s.f_int))
+        d2 = d0 if s.f_prev is None else float(torch.dot(vh, s.f_prev))
+        return (h * (d0 + d1), w_ext, w_damp + h * self.viscous.force_factor * (d1 - d2))
 
     def _other_work(self, s, vh, f_ext, v1, reaction) -> tuple[float, float]:
         h = 0.5 * self.dt

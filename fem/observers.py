@@ -261,7 +261,7 @@ class FrameRecorder(Observer):
         self.fields = {k: list(v) for k, v in d["fields"].items()}
 
 
-_STATE_TENSORS = ("u", "v", "a", "f_int", "f_ext", "reaction", "vh_c", "visc_stress", "dstrain", "dstress", "f_visc")
+_STATE_TENSORS = ("u", "v", "a", "f_int", "f_ext", "reaction", "vh_c", "dstrain", "dstress", "visc", "f_prev")
 
 
 def state_payload(s: State) -> dict:

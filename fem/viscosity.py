@@ -150,9 +150,7 @@ class ViscousTerm:
     viscosity : :class:`BulkViscosity`; omega : ω_b (rad/s) the certified top-frequency bound (τ = 2/ω_b;
     without a certificate pass ``2/dt``); dt : the step (s).
 
-    ``stress(eps0, sig0, eps1, sig1, de0, ds0)`` with (n_cells, nq, n) strains/stresses at t_n and t_{n+1}
-    and the previous step's increments de0, ds0 (None at the first step) returns
-    ``(σ_v, Δε, Δσ)``, all (n_cells, nq, n). ``force_factor`` = τ b1/Δt, the factor of
+    :meth:`stress` gives the viscous stress of a step (material path). ``force_factor`` = τ b1/Δt, the factor of
     ``f_int(u_{n+1}) − f_int(u_n)`` that is the linear term's force on the linear (sparse K) path.
     """
 
@@ -172,22 +170,41 @@ class ViscousTerm:
     def xi_bound(self) -> float:
         return damping_ratio_bound(self.viscosity)
 
-    def stress(self, eps0, sig0, eps1, sig1, de0=None, ds0=None):
-        """``(σ_v, Δε, Δσ)``: the viscous stress (n_cells, nq, n) of the step ``n → n+1``, and the step's
-        increments (kept for the next step's stiffening test; None when the quadratic term is off)."""
+    def stress(self, eps0, sig0, eps1, sig1, w, memo=None):
+        """One step ``n → n+1`` at the quadrature points.
+
+        eps0, sig0, eps1, sig1 : (n_cells, nq, n) strain and (elastic) stress at t_n and t_{n+1};
+        w : (n_cells, nq) quadrature weights; memo : what this method returned for the previous step
+        (None at the first step). Returns ``(σ_v, work, memo)``: the viscous stress (n_cells, nq, n) at
+        t_{n+1}, the trapezoid work ``½ Σ w Δε·(σ_v,n + σ_v,n+1)`` of the viscous stress over the step
+        (float, exact: ``Δu·Bᵀ(wσ) = Σ w Δε·σ``), and ``memo = (Δε, Δσ, scal)`` with scal
+        (n_cells, nq, 3) = ``[γ, |Δε|², Δε·Δσ]`` (``σ_v = γ Δσ``), the viscous state a checkpoint keeps.
+        """
         dsig = sig1 - sig0
-        if not self.quadratic:
-            return dsig.mul(self.force_factor), None, None
         de = eps1 - eps0
-        rate = (de * de).sum(-1).sqrt_()
-        # q = min(cap, b2² τ |ε̇|), |ε̇| = |Δε|/Δt
-        q = rate.mul(self.b2sq * self.tau / self.dt).clamp_max_(self.cap)
-        if de0 is None:
+        if not self.quadratic:
+            c = self.force_factor
+            ds_sum = dsig if memo is None else dsig + memo[1]
+            work = 0.5 * c * float(((de * ds_sum).sum(-1) * w).sum())
+            return dsig * c, work, (None, dsig, None)
+        r2 = (de * de).sum(-1)
+        p11 = (de * dsig).sum(-1)
+        # q = min(cap, b2² τ |ε̇|), |ε̇| = |Δε|/Δt; on where the law stiffened along the motion
+        q = r2.sqrt().mul_(self.b2sq * self.tau / self.dt).clamp_max_(self.cap)
+        if memo is None or memo[0] is None:
             q.zero_()
+            c10 = None
         else:
-            q.mul_(self.stiffening(de0, ds0, de, dsig))
+            de0, ds0, scal0 = memo
+            a = (de * de0).sum(-1)
+            c10 = (de * ds0).sum(-1)
+            cross = (de0 * dsig).sum(-1) - c10
+            q.mul_(a * cross > 1e-9 * (r2 * scal0[..., 2].abs() + scal0[..., 1] * p11.abs()))
         gamma = q.add_(self.b1).mul_(self.tau / self.dt)
-        return dsig * gamma.unsqueeze(-1), de, dsig
+        # Δε₁·σ_v,n = γ₀ (Δε₁·Δσ₀); Δε₁·σ_v,n+1 = γ₁ (Δε₁·Δσ₁)
+        wv = gamma * p11 if c10 is None else gamma * p11 + memo[2][..., 0] * c10
+        work = 0.5 * float((wv * w).sum())
+        return dsig * gamma.unsqueeze(-1), work, (de, dsig, torch.stack((gamma, r2, p11), dim=-1))
 
     @staticmethod
     def stiffening(de0, ds0, de1, ds1):
@@ -196,13 +213,14 @@ class ViscousTerm:
         ``S = (Δε₁·Δε₀)(Δε₀·Δσ₁ − Δε₁·Δσ₀) > 0``. With ``Δσᵢ = C̄ᵢΔεᵢ`` (secant tangents),
         ``Δε₀·Δσ₁ − Δε₁·Δσ₀ = Δε₀·(C̄₁ − C̄₀)Δε₁``, exactly 0 for a linear law (symmetric C, any
         directions); for collinear steps ``Δε₁ = αΔε₀`` it is ``α|Δε₀|²``× the growth of the secant
-        modulus, so in 1D ``S > 0`` ⇔ ``k₁ > k₀``, ``k = ΔεΔσ/Δε²``. A relative threshold of 1e-9 keeps
-        round-off from switching it on.
+        modulus, so in 1D ``S > 0`` ⇔ ``k₁ > k₀``, ``k = ΔεΔσ/Δε²``. A relative threshold of 1e-9
+        (against ``|Δε₁|²|Δε₀·Δσ₀| + |Δε₀|²|Δε₁·Δσ₁|``) keeps round-off from switching it on.
+        :meth:`stress` evaluates the same test from the dot products it needs anyway.
         """
         a = (de1 * de0).sum(-1)
         cross = (de0 * ds1).sum(-1) - (de1 * ds0).sum(-1)
-        size = de0.norm(dim=-1) * ds1.norm(dim=-1) + de1.norm(dim=-1) * ds0.norm(dim=-1)
-        return a * cross > 1e-9 * a.abs() * size
+        size = (de1 * de1).sum(-1) * (de0 * ds0).sum(-1).abs() + (de0 * de0).sum(-1) * (de1 * ds1).sum(-1).abs()
+        return a * cross > 1e-9 * size
 
     def __repr__(self) -> str:
         v = self.viscosity

@@ -127,18 +127,22 @@ def test_stiffening_test_is_exactly_off_for_linear_laws_and_on_where_the_law_sti
 
 def test_viscous_stress_is_capped_and_switchable():
     v = ViscousTerm(BulkViscosity(), omega=2.0, dt=0.5)     # τ = 1 s
+    w = torch.ones(1, 1, dtype=torch.float64)
     e0 = torch.zeros(1, 1, 1, dtype=torch.float64)
     de = torch.full((1, 1, 1), 10.0, dtype=torch.float64)
     mat = fem.NonlinearBar(1.0, 5.0, 0.02)
     # a huge stiffening step: q saturates at the cap, so σ_v = (τ/Δt)(b1 + cap) Δσ
     e_prev = e0 - 0.1 * de
-    sv, _, _ = v.stress(e0, mat.stress(e0), e0 + de, mat.stress(e0 + de), e0 - e_prev,
-                        mat.stress(e0) - mat.stress(e_prev))
+    _, _, memo = v.stress(e_prev, mat.stress(e_prev), e0, mat.stress(e0), w)
+    sv, work, _ = v.stress(e0, mat.stress(e0), e0 + de, mat.stress(e0 + de), w, memo)
     dsig = mat.stress(e0 + de) - mat.stress(e0)
     assert torch.allclose(sv, (1.0 / 0.5) * (0.06 + 0.1) * dsig)
+    # its work over the step: ½ Δε·(σ_v,n + σ_v,n+1), σ_v,n from the first step (linear term only there)
+    dsig0 = mat.stress(e0) - mat.stress(e_prev)
+    assert work == pytest.approx(0.5 * float(de.sum() * (2.0 * 0.06 * dsig0 + sv).sum()), rel=1e-12)
     lin = ViscousTerm(BulkViscosity(quadratic=0.0), omega=2.0, dt=0.5)
-    sv, de1, _ = lin.stress(e0, mat.stress(e0), e0 + de, mat.stress(e0 + de))
-    assert de1 is None and torch.allclose(sv, 2.0 * 0.06 * dsig)
+    sv, _, memo = lin.stress(e0, mat.stress(e0), e0 + de, mat.stress(e0 + de), w)
+    assert memo[0] is None and torch.allclose(sv, 2.0 * 0.06 * dsig)
 
 
 def test_solve_uses_the_damping_aware_certified_step_and_off_restores_the_plain_scheme():
