@@ -131,8 +131,8 @@ def run(args) -> int:
                          validation=args.validation, progress=False if args.json or args.no_progress else None)
             model, report = result.model, result.report.to_dict()
             report.update(describe_stiffness(model, report))
-            report["cap_source"] = "--max-stiffness" if args.max_stiffness is not None else \
-                "1.1 x the data's largest secant slope"
+            report["cap_source"] = "from --max-stiffness; data stiffness" if args.max_stiffness is not None else \
+                "1.1 x the data stiffness"
         else:
             model, report = _fit_classical(args, items)
         output_file(out, "--out", create=True)
@@ -188,15 +188,26 @@ class _float64:
 
 
 def describe_stiffness(model, report: dict) -> dict:
-    """What the stiffness numbers of a neural fit measure, and the small-strain moduli of a 2D/3D law.
+    """What the stiffness numbers of a neural fit measure, and the small-strain moduli of an isotropic law.
 
     1D laws: every number is a slope dσ/dε of the fitted curve. Multiaxial laws: the certificate is
-    λ_max(C_b) of the Mandel tangent (≥ its spectral norm), the cap bounds K and 2G, and the data's
-    secant slope is a uniaxial nominal-stress slope — three different measures, named here. The fit
-    determines ν only as far as the data constrain lateral strains; its value is reported, not chosen.
+    λ_max(C_b) of the Mandel tangent (≥ its spectral norm); the cap bounds K and 2G (isotropic
+    potential) or the tangent's spectral norm (MLP); the data's stiffness is a curve's nominal secant
+    slope or a table's largest ‖Δσ‖/‖Δε‖ — different measures, each named here. For the isotropic law
+    the small-strain E, ν, G, K are read off the tangent at ε = 0: ν is determined by the fit only as far
+    as the data constrain lateral strains; it is reported, not chosen.
     """
     if model.kinematics == "uniaxial":
         return {"stiffness_measure": "dσ/dε of the 1D law (certified bound and largest slope found)"}
+    kinds = {f.get("kind") for f in report.get("files", [])}
+    data_note = " and ".join(
+        t for k, t in (("curve", "the curves' largest nominal secant slope"),
+                       ("table", "the tables' largest ‖Δσ‖/‖Δε‖ between rows")) if k in kinds) or "the data's slope"
+    out = {"stiffness_measure": "λ_max(C_b): bound on the spectral norm of the Mandel tangent C(ε)",
+           "data_stiffness_measure": data_note}
+    if not callable(getattr(model, "moduli_bounds", None)):
+        out["cap_measure"] = "on the tangent's spectral norm (the network's Lipschitz constant)"
+        return out
     import torch
 
     x = torch.zeros(model.n, dtype=torch.float64)
@@ -205,14 +216,11 @@ def describe_stiffness(model, report: dict) -> dict:
     lam = float(c[0, 1])                      # off-diagonal normal entry = λ (plane strain and 3D)
     young = g * (3 * lam + 2 * g) / (lam + g) if lam + g != 0 else float("nan")
     nu = lam / (2 * (lam + g)) if lam + g != 0 else float("nan")
-    cap_note = ("cap L bounds the bulk modulus K and 2G (each response's slope), so λ_max(C_b) <= "
-                f"{3 if model.kinematics == '3d' else 2}·L")
-    return {"stiffness_measure": "λ_max(C_b): bound on the spectral norm of the Mandel tangent C(ε)",
-            "cap_measure": cap_note,
-            "data_stiffness_measure": "largest secant slope of the curves (nominal stress vs strain) or ‖Δσ‖/‖Δε‖ "
-                                      "of tables",
-            "small_strain": {"E": young, "nu": nu, "G": g, "K": lam + 2 * g / 3,
-                             "note": "tangent of the fitted law at ε = 0 (fitted, not assumed)"}}
+    out["cap_measure"] = ("on the bulk modulus K and on 2G (each response's slope), so λ_max(C_b) <= "
+                          f"{3 if model.kinematics == '3d' else 2}·L")
+    out["small_strain"] = {"E": young, "nu": nu, "G": g, "K": lam + 2 * g / 3,
+                           "note": "tangent of the fitted law at ε = 0 (fitted, not assumed)"}
+    return out
 
 
 def _fit_classical(args, items):
@@ -285,20 +293,21 @@ def _print_text(r: dict) -> None:
         v = r["validation"]
         print(f"  validation: R² {v['r2']:.6f}  RMSE {v['rmse']:.4g} Pa  MAPE {v['mape']:.3f} %", file=out)
     sb, emp = r.get("stiffness_bound"), r.get("empirical_stiffness")
-    multiaxial = "small_strain" in r
+    multiaxial = "cap_measure" in r
     if sb is None:
         print(f"  stiffness: no certified bound ({r.get('stiffness_bound_note')}); largest tangent over the data "
               f"{_num(emp)} (estimate)", file=out)
     elif multiaxial:
         print(f"  stiffness: certified λ_max(C_b) {_num(sb)}, largest ‖C(ε)‖₂ found {_num(emp)} "
               f"(ratio {_num(r.get('ratio'), '.6f', '')}; both on the Mandel tangent)", file=out)
-        print(f"  assumed:   cap L = {_num(r.get('max_stiffness'))} on the bulk modulus K and on 2G "
-              f"({r.get('cap_source')}; data secant {_num(r.get('data_stiffness'))}, a nominal-stress slope)",
-              file=out)
-        ss = r["small_strain"]
-        print(f"  fitted:    small-strain E {_num(ss['E'], '.4g')}, ν {_num(ss['nu'], '.4f', '')}, "
-              f"G {_num(ss['G'], '.4g')}, K {_num(ss['K'], '.4g')} (tangent at ε = 0; ν is whatever the data's "
-              f"load cases determine)", file=out)
+        print(f"  assumed:   cap L = {_num(r.get('max_stiffness'))} {r.get('cap_measure', '')}; "
+              f"{r.get('cap_source')} ({_num(r.get('data_stiffness'))}, "
+              f"{r.get('data_stiffness_measure', 'a slope of the data')})", file=out)
+        ss = r.get("small_strain")
+        if ss:
+            print(f"  fitted:    small-strain E {_num(ss['E'], '.4g')}, ν {_num(ss['nu'], '.4f', '')}, "
+                  f"G {_num(ss['G'], '.4g')}, K {_num(ss['K'], '.4g')} (tangent at ε = 0; ν is whatever the "
+                  f"data's load cases determine)", file=out)
     else:
         line = f"  stiffness: certified {_num(sb)}, empirical {_num(emp)} (ratio {_num(r.get('ratio'), '.6f', '')})"
         if r.get("data_stiffness") is not None:
