@@ -1,6 +1,6 @@
 """Certified stable steps against the exact critical step: what runs use, what it costs, where h/c fails.
 
-Three tables (``--table gmsh|cost|ratios``, default all):
+Four tables (``--table gmsh|decks|cost|ratios``, default all):
 
 - **gmsh** — what ``lipmat run`` with ``dt = "certified"`` uses on the shipped Gmsh meshes
   (``data/meshes``: plate with a hole in triangles and in quads, Tet4 beam), steel and a nearly
@@ -8,6 +8,8 @@ Three tables (``--table gmsh|cost|ratios``, default all):
   the automatic choice took and why, divided by the factor the solver applies on top of the bound
   (damping-aware factor of the default bulk viscosity), as a ratio to the exact critical step (dense
   eigen-solve of the same matrices). Goal ≥ 0.98; a ratio > 1 would be a bug.
+- **decks** — the certified step every shipped example deck (``examples/decks``) resolves to, through
+  the solver's own setup (not run), against the exact step of the same bound matrices.
 - **cost** — estimated (:mod:`fem.stepcost`) against measured wall time of the global form, on
   T3/Q4/Tet4/Hex8 meshes up to 8e4 dofs: the numbers behind the automatic choice.
 - **ratios** — for isotropic linear elasticity (E = 1, ρ = 1; the ratios do not depend on them) on T3,
@@ -251,16 +253,54 @@ def gmsh_table(quick: bool = False) -> list[dict]:
     return rows
 
 
+DECK_DIR = Path(__file__).resolve().parents[1] / "examples" / "decks"
+
+
+def decks_table() -> list[dict]:
+    """The certified step of every shipped example deck (``examples/decks/*.toml``) as ``fem.solve``
+    resolves it (``fem.setup.RunSetup`` with the deck's t_end and options: the same code path, without
+    running the deck), against the exact critical step of the same bound matrices (:func:`oracle_step`).
+    Ratio = ``ω_exact / ω_b`` (the damping-aware factor cancels)."""
+    from fem.material import stiffness_bound_for
+    from fem.setup import RunSetup
+
+    rows = []
+    print("\n| deck | mesh | dofs | exact dt (s) | certified dt (s) | ratio (÷ f) | form | why |")
+    print("|---|---|---|---|---|---|---|---|")
+    for path in sorted(DECK_DIR.glob("*.toml")):
+        try:
+            deck = fem.load_deck(path)
+        except (fem.FemError, OSError) as exc:
+            print(f"| {path.name} | – | | | | | | not loadable here: {exc} |")
+            continue
+        p = deck.problem
+        kw = deck.solve_kwargs()
+        setup = RunSetup(p, "certified", certified=kw.get("certified"), t_end=deck.t_end,
+                         **({"viscosity": kw["viscosity"]} if "viscosity" in kw else {}))
+        ts = setup.timestep
+        if ts is None:
+            print(f"| {path.name} | | | | | | | no certificate: {setup.no_certificate} |")
+            continue
+        exact = oracle_step(setup.assembly, stiffness_bound_for(p.material, setup.assembly.kinematics), p.density)
+        ratio = 2.0 / ts.omega_max / exact
+        rows.append({"deck": path.name, "ratio": ratio, "form": ts.method})
+        print(f"| {path.name} | {p.mesh.n_cells} {p.mesh.cell_type} | {setup.assembly.n_dofs} | {exact:.6g} | "
+              f"{ts.dt:.6g} | {ratio:.7f} | {ts.method} | {ts.reason} |", flush=True)
+    return rows
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="smaller meshes")
-    p.add_argument("--table", choices=("all", "ratios", "gmsh", "cost"), default="all",
+    p.add_argument("--table", choices=("all", "ratios", "gmsh", "decks", "cost"), default="all",
                    help="which table (default all)")
     args = p.parse_args(argv)
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     if args.table in ("all", "gmsh"):
         gmsh_table(args.quick)
+    if args.table in ("all", "decks"):
+        decks_table()
     if args.table in ("all", "cost"):
         cost_table(args.quick)
     if args.table in ("all", "ratios"):
