@@ -104,3 +104,18 @@ def test_demo_quick_writes_every_file(tmp_path, capsys):
     from lipmat.io import load
     model = load(out / "treloar_uniaxial.pt")
     assert model.stiffness_bound() == pytest.approx(summary["certified_stiffness_Pa"], rel=1e-9)
+
+
+@pytest.mark.slow
+def test_rubber_sheet_completes_at_the_certified_step_below_every_measured_critical_step(tmp_path):
+    """Quick size: a short Treloar fit, a coarse sheet pulled to 1.5 (a fit costs seconds: slow)."""
+    ex = _load("rubber_sheet")
+    s = ex.SUMMARY
+    assert s["status"] == "completed" and s["dt_s"] <= s["dt_certified_s"]
+    assert s["nominal_stretch"] == pytest.approx(ex.SETUP.stretch)
+    assert all(r["dt_certified"] <= r["dt_critical"] for r in ex.STEPS)
+    assert s["max_balance_error"] < 0.02
+    assert 0.7 < s["final_force_N"] / s["homogeneous_force_N"] < 1.0     # the hole weakens the sheet
+    if importlib.util.find_spec("vtk") is not None:
+        back = ex.read_back(ex.write_xdmf(tmp_path))
+        assert back["n_cells"] == ex.RUN.mesh.n_cells and len(back["times"]) == len(ex.RESULT.times)

@@ -4,6 +4,7 @@ gmsh is not a dependency of lipmat/fem: the .msh files are shipped, this script 
 they were made. Units are metres. Run from anywhere:
 
     python data/meshes/make_meshes.py            # writes the three .msh files beside this script
+                                                 # (and rubber_sheet.vtu, which needs no gmsh)
 
 Meshes (Gmsh 4.1 ASCII format, physical groups named as listed):
 - plate_with_hole.msh       2D triangles: 0.2 x 0.1 plate, central hole of radius 0.02;
@@ -11,13 +12,19 @@ Meshes (Gmsh 4.1 ASCII format, physical groups named as listed):
 - plate_with_hole_quad.msh  the same geometry meshed with quadrilaterals only.
 - beam.msh                  3D tetrahedra: 1.0 x 0.05 x 0.05 beam along x;
                             surfaces fixed (x = 0), free (x = 1); volume beam.
+- rubber_sheet.vtu          2D quads: 0.1 x 0.1 sheet, central hole of radius 0.0125, structured O-grid
+                            (lipmat.demo_sheet.sheet_mesh, 192 quads); node sets left, right, bottom,
+                            top, hole, mid_left, mid_right stored as VTU point masks (fem.Mesh.read).
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-import gmsh
+try:
+    import gmsh
+except ImportError:         # rubber_sheet.vtu needs no gmsh
+    gmsh = None
 
 HERE = Path(__file__).resolve().parent
 
@@ -103,12 +110,23 @@ def beam(path: Path, *, length=1.0, width=0.05, height=0.05, h=0.0125) -> None:
     gmsh.finalize()
 
 
+def rubber_sheet(path: Path) -> None:
+    """The sheet of lipmat.demo_sheet (examples/rubber_sheet.py, lipmat demo) as a VTU file."""
+    from lipmat.demo_sheet import SheetSetup, sheet_mesh
+
+    sheet_mesh(SheetSetup()).to_meshio().write(path)
+
+
 def main(argv=None) -> int:
     out = Path(argv[0]) if argv else HERE
-    plate_with_hole(out / "plate_with_hole.msh")
-    plate_with_hole(out / "plate_with_hole_quad.msh", quads=True)
-    beam(out / "beam.msh")
-    for p in sorted(out.glob("*.msh")):
+    rubber_sheet(out / "rubber_sheet.vtu")
+    if gmsh is None:
+        print("gmsh is not installed (pip install gmsh): only rubber_sheet.vtu was written")
+    else:
+        plate_with_hole(out / "plate_with_hole.msh")
+        plate_with_hole(out / "plate_with_hole_quad.msh", quads=True)
+        beam(out / "beam.msh")
+    for p in sorted([*out.glob("*.msh"), *out.glob("*.vtu")]):
         print(f"{p.name}: {p.stat().st_size / 1024:.0f} KiB")
     return 0
 
