@@ -11,6 +11,10 @@ Setup: free 1D bar, 50 elements, ``fem.NonlinearBar`` (tangent E1 = 1e6 → E2, 
 exact for this uniform bar: the element bound is attained). Prints max E/E0 over the run, or the
 step at which E/E0 first exceeded 10.
 
+This is the plain, undamped scheme. ``fem.solve``'s defaults — bulk viscosity with the damping-aware
+certified step, and the energy guard on the scheme's own energy — complete every one of these rows:
+``bench/nonlinear_stability.py`` and ``docs/stability.md``.
+
     python bench/timestep_nonlinear.py            # 20000 steps per run, ~30 s
     python bench/timestep_nonlinear.py --quick    # 3000 steps
 """
