@@ -31,7 +31,7 @@ from fem.errors import FemError, LimitError
 
 __all__ = ["Limits", "MAX_CELLS", "MAX_STEPS", "MAX_FRAMES", "MAX_BYTES", "MODULUS_RANGE", "OutputEstimate",
            "count_steps", "check_mesh_size", "check_certified_step", "check_stiffness_bound", "describe_material", "check_modulus", "check_poisson", "check_time_step",
-           "estimate_output", "check_run", "check_device"]
+           "estimate_output", "check_run", "check_device", "check_threads", "max_threads"]
 
 #: most cells a mesh generator makes (bar, rectangle, box)
 MAX_CELLS = 50_000_000
@@ -219,6 +219,26 @@ def check_run(n_steps: float, estimate: OutputEstimate | None, limits: Limits | 
         raise _refuse(f"the number of field frames ({estimate})", estimate.frames, limits.max_frames, "max_frames")
     if limits.max_bytes is not None and estimate.bytes > limits.max_bytes:
         raise _refuse(f"the estimated output ({estimate})", estimate.bytes, limits.max_bytes, "max_bytes", " bytes")
+
+
+def max_threads() -> int:
+    """Most CPU threads a run may ask for: 4 × this machine's CPU count (torch crashes far above it)."""
+    import os
+
+    return 4 * max(1, os.cpu_count() or 1)
+
+
+def check_threads(n, owner: str = "num_threads") -> int | None:
+    """``n`` (None or a whole number in [1, :func:`max_threads`]); FemError otherwise.
+
+    ``torch.set_num_threads(100000)`` is accepted by torch and the next parallel region segfaults.
+    """
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= max_threads():
+        raise FemError(f"{owner} must be a whole number of CPU threads in [1, {max_threads()}] (4 x the "
+                       f"{max_threads() // 4} CPUs here) or None, got {n!r}")
+    return int(n)
 
 
 def check_device(device):

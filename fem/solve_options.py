@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 import torch
 
 from fem.errors import FemError
-from fem.limits import check_device
+from fem.limits import check_device, check_threads
 
 __all__ = ["SaveAt", "EnergyCheck", "Probes", "Monitor", "Checkpoint", "Compute"]
 
@@ -158,3 +158,4 @@ class Compute:
         n = self.num_threads
         if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
             raise FemError(f"Compute(num_threads=...): num_threads must be a whole number >= 1 or None, got {n!r}")
+        check_threads(n, "Compute(num_threads=...): num_threads")  # torch accepts 100000 threads, then segfaults

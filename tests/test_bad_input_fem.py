@@ -217,6 +217,9 @@ DECKS = [
     (dict(time="end = nan\ndt = 1e-6"), ["[time]", "end must be a finite number"]),
     (dict(time="end = 1e-3\ndt = inf"), ["[time]", "dt must be a finite number"]),
     (dict(time='end = 1e-3\ndt = "fast"'), ["[time]", "dt must be a number (s) or \"certified\""]),
+    # threads (torch.set_num_threads(100000) is accepted, the next parallel region segfaults)
+    (dict(solver="threads = 100000"), ["[solver]", "threads must be a whole number of CPU threads in [1, "]),
+    (dict(solver="threads = 0"), ["[solver]", "threads must be >= 1"]),
     # devices
     (dict(solver='device = "cuda"'), ["[solver]", "device 'cuda'", "expected 'cpu'"]),
     (dict(solver='device = "cuda:7"'), ["[solver]", "device 'cuda:7'", "expected 'cpu'"]),
@@ -505,6 +508,12 @@ def test_a_stiffness_bound_beyond_float_range_names_the_material(E):
     with pytest.raises(FemError) as info:
         fem.solve(_bar_problem(E), 1e-3, "certified")
     _has(str(info.value), "LinearElastic(E=", f"{E:.4g} Pa", "expected a finite bound")
+
+
+@pytest.mark.parametrize("n", [10**5, 10**9, 4 * (os.cpu_count() or 1) + 1])
+def test_absurd_thread_count_is_refused_not_crashed(n):
+    with pytest.raises(FemError, match=r"num_threads must be a whole number of CPU threads in \[1, "):
+        fem.Compute(num_threads=n)
 
 
 @pytest.mark.parametrize("device", ["cuda", "cuda:3", "meta", "tpu", "not-a-device", "mps"])

@@ -17,7 +17,7 @@ from fem.deck.settings import Deck, OutputSettings
 from fem.deck.table import REQUIRED, Table
 from fem import hyperelastic
 from fem.errors import DeckError, FemError
-from fem.limits import Limits, check_device, check_modulus, check_poisson, check_run, count_steps, estimate_output
+from fem.limits import Limits, check_device, check_threads, check_modulus, check_poisson, check_run, count_steps, estimate_output
 from fem.material import LinearElastic, NonlinearBar, check_material
 from fem.mesh import Mesh, bar, box, rectangle
 
@@ -272,6 +272,7 @@ class _Reader:
         device = t.string("device", "cpu")
         try:
             check_device(device)
+            check_threads(threads, "threads")
         except FemError as exc:
             raise t.error(str(exc)) from None
         return (tol, device, t.string("dtype", "float64", choices=("float64", "float32")), threads, monitor)
