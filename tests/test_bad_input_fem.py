@@ -217,6 +217,9 @@ DECKS = [
     (dict(time="end = nan\ndt = 1e-6"), ["[time]", "end must be a finite number"]),
     (dict(time="end = 1e-3\ndt = inf"), ["[time]", "dt must be a finite number"]),
     (dict(time='end = 1e-3\ndt = "fast"'), ["[time]", "dt must be a number (s) or \"certified\""]),
+    # conditions
+    (dict(bc='where = "left"\ncomponents = nan'), ["[[bc]] #1", "components must be", "got nan"]),
+    (dict(bc='where = "left"\ncomponents = {}'), ["[[bc]] #1", "components must be", "got {}"]),
     # threads (torch.set_num_threads(100000) is accepted, the next parallel region segfaults)
     (dict(solver="threads = 100000"), ["[solver]", "threads must be a whole number of CPU threads in [1, "]),
     (dict(solver="threads = 0"), ["[solver]", "threads must be >= 1"]),

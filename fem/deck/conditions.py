@@ -112,7 +112,8 @@ def _components(t: Table, key: str, comps, dim: int, allow_all: bool = True):
     if not ok:
         allowed = (['"all"'] if allow_all else []) + [f'"{a}"' for a in axes]
         raise t.error(f"{key} must be {' or '.join(allowed)}" + (" or a list of them" if allow_all else "")
-                      + f" on this {dim}D mesh, got {comps if len(comps) > 1 or allow_all else comps[0]!r}")
+                      + f" on this {dim}D mesh, got "
+                      + repr(comps[0] if isinstance(comps, list) and len(comps) == 1 and not allow_all else comps))
     return [axes[c] if isinstance(c, int) else c for c in comps]
 
 
