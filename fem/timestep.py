@@ -365,7 +365,7 @@ def choose_certified_step(assembly, bound, density, *, t_end: float | None = Non
     elif g.capped:
         reason = f"element form: it is already as tight as the global form (Lanczos, {_seconds(spent)})"
     elif g.declined:
-        reason = f"element form: {g.tried[-1][1]} (Lanczos took {_seconds(spent)})"
+        reason = f"element form: {g.tried[-1][1]} (assembly + Lanczos took {_seconds(spent)})"
     elif g.timed_out:
         reason = f"element form: the global form was not done within its time limit ({g.tried[-1][1]})"
     else:
