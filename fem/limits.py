@@ -11,6 +11,7 @@ cells of a generated mesh  :data:`MAX_CELLS`   none (5e7 cells need tens of GB; 
 time steps of a run        :data:`MAX_STEPS`   ``Limits(max_steps=...)``; deck ``[solver] max_steps``
 frames written             :data:`MAX_FRAMES`  ``Limits(max_frames=...)``; deck ``[output] max_frames``
 bytes written (estimate)   :data:`MAX_BYTES`   ``Limits(max_bytes=...)``; deck ``[output] max_bytes``
+CPU threads                4 × CPU count       none (:func:`check_threads`; torch crashes far above it)
 =========================  ==================  =============================================================
 
 ``Limits.off()`` (``lipmat run --force``; ``false`` for a deck key) turns a limit off. The byte figure
