@@ -204,11 +204,11 @@ def stiff_plate(*, nx: int = 40, ny: int = 10, pull: float = 0.1, k: float = 5.0
     return p, 2.0 * lx / c0 * 1.5
 
 
-def cases(model, quick: bool = False, only: str | None = None) -> list[Case]:
+def cases(model, quick: bool = False, only: str | None = None, lambdas=None) -> list[Case]:
     steps = 4000 if quick else 20000
     out: list[Case] = []
     if only in (None, "treloar"):
-        lams = (7.0, 7.5) if quick else (6.5, 7.0, 7.5)
+        lams = lambdas or ((7.0, 7.5) if quick else (6.5, 7.0, 7.5))
         for lam in lams:
             for amp in (0.02, 0.2):
                 out.append(Case("treloar", f"Treloar bar λ₀={lam:g}, a={amp:g}", treloar_bar(model, lam, amp),
@@ -232,6 +232,7 @@ def main(argv=None) -> None:
     ap.add_argument("--model", help="Treloar model file (lipmat fit data/treloar_uniaxial.csv --out FILE)")
     ap.add_argument("--fractions", default=",".join(str(f) for f in FRACTIONS))
     ap.add_argument("--settings", default="off,on", help="bulk viscosity settings to run: off,on,linear")
+    ap.add_argument("--lambdas", default=None, help="pre-stretches of the Treloar bar, e.g. 7.5 (default 6.5,7,7.5)")
     ap.add_argument("--no-stop", action="store_true", help="do not stop at the energy guard (to see what follows)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -242,7 +243,8 @@ def main(argv=None) -> None:
     print("| scenario | viscosity | dt/dt_cert | status | max ratio | dissipated | guard max | steps | dt/dt_cert(undamped) "
           "| guard > tol at step |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for case in cases(model, args.quick, args.only):
+    lambdas = tuple(float(x) for x in args.lambdas.split(",")) if args.lambdas else None
+    for case in cases(model, args.quick, args.only, lambdas):
         for name in args.settings.split(","):
             for f in fractions:
                 r = run_case(case, f, settings[name], stop_on_guard=not args.no_stop)
