@@ -22,9 +22,10 @@ or ``h(t_{n+½})`` (velocity), their whole-step velocity is the mean of the two 
 steps and their acceleration the difference quotient. The reaction that enforces the motion is
 ``r = M(a + αv) − (f_ext − f_int)`` there, so ``M a = f_ext − f_int − αMv + r`` holds at every dof.
 
-Bulk viscosity (optional, :mod:`fem.viscosity`): a viscous stress ``σ_v`` from the half-step strain rate
-``(ε_{n+1} − ε_n)/Δt`` is added to the stress before ``Bᵀ`` (material path; one SpMV as before) or the
-force ``(τ b1/Δt)(K u_{n+1} − K u_n)`` to ``K u_{n+1}`` (linear path). It is lagged by half a step,
+Bulk viscosity (optional, :mod:`fem.viscosity`): with its quadratic term (material path), a viscous stress
+``σ_v`` from the half-step strain rate ``(ε_{n+1} − ε_n)/Δt`` is added to the stress before ``Bᵀ`` (one
+SpMV as before); the linear term alone (a linear material, or ``quadratic=0``) is the force
+``(τ b1/Δt)(f_int(u_{n+1}) − f_int(u_n))``, one fused update. It is lagged by half a step,
 so the stable step becomes ``(2/ω)(√(1+ξ²) − ξ)`` (:func:`fem.viscosity.damping_ratio_bound`). Its
 work goes into the dissipation increment ``ΔW_damp``.
 """
@@ -92,8 +93,10 @@ class CentralDifference:
                 raise ValueError(f"viscous term resolved for dt = {viscous.dt:.9g} s, stepper dt = {self.dt:.9g} s")
             viscous = None
         self.viscous = viscous
-        self.visc_material = viscous is not None and not forces.linear
-        self.visc_linear = viscous is not None and forces.linear and viscous.b1 > 0
+        # the quadratic term needs the quadratic points (material path); the linear term alone is a force
+        # (τ b1/Δt)(f_int(u_{n+1}) − f_int(u_n)) on either path: one fused update, work from dot products
+        self.visc_material = viscous is not None and not forces.linear and viscous.quadratic
+        self.visc_linear = viscous is not None and not self.visc_material and viscous.b1 > 0
         if self.visc_material:
             self._assembly = forces.assembly
         c = conditions
