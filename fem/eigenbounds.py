@@ -29,7 +29,6 @@ that are outside what the slack is argued for (the Assembly already refuses inve
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -41,10 +40,7 @@ import torch
 
 from fem.inertia import UNIT_ROUNDOFF, InertiaProof, prove_positive_definite
 
-try:  # optional: lets Lanczos run its BLAS level-2 work on one thread (see _one_blas_thread)
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover - depends on the environment
-    threadpool_limits = None
+from threadpoolctl import threadpool_limits  # Lanczos runs its BLAS level-2 work on one thread
 
 __all__ = ["ROUNDING_SLACK", "ElementBound", "GlobalBound", "element_eigen_upper", "global_eigen_upper",
            "symmetric_scaled"]
@@ -139,7 +135,7 @@ class GlobalBound:
 def _one_blas_thread():
     """One BLAS thread for ARPACK's re-orthogonalisation (matrix–vector products with ≤ 32 vectors):
     on a loaded 2-core machine OpenBLAS' threads made Lanczos 6× slower (20k dofs: 4.1 s vs 0.68 s)."""
-    return threadpool_limits(1, user_api="blas") if threadpool_limits is not None else contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 class _OutOfTime(Exception):
