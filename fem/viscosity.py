@@ -137,11 +137,17 @@ def damped_time_step(timestep, viscosity: BulkViscosity | None):
     xi = damping_ratio_bound(viscosity)
     if xi == 0.0:
         return timestep
-    dt = stable_step(timestep.omega_max, max(xi, timestep.damping), timestep.safety)
+    # a lagged damping the step already carried adds: λ_max(M⁻¹(D₁ + D₂)) ≤ λ_max(M⁻¹D₁) + λ_max(M⁻¹D₂)
+    total = xi + float(timestep.damping)
+    dt = stable_step(timestep.omega_max, total, timestep.safety)
     v = viscosity
     details = {**timestep.details, "undamped_dt": timestep.dt,
                "bulk_viscosity": {"linear": v.linear, "quadratic": v.quadratic, "cap": v.cap, "xi_bound": xi}}
-    return replace(timestep, dt=dt, damping=max(xi, timestep.damping), details=details)
+    extra = {}
+    if getattr(timestep, "reason", ""):
+        extra["reason"] = (f"{timestep.reason}; x{step_factor(total):.3f} for the bulk viscosity "
+                           f"(proven damping ratio {total:.3g})")
+    return replace(timestep, dt=dt, damping=total, details=details, **extra)
 
 
 class ViscousTerm:
