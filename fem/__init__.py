@@ -32,6 +32,11 @@ from fem.timestep import CertifiedStep, choose_certified_step
 
 __all__ += ["TimeStep", "certified_time_step", "critical_time_step", "exact_time_step", "stable_step",
             "CertifiedStep", "choose_certified_step"]
+from fem.viscosity import BulkViscosity, damping_ratio_bound
+from fem.discrete_energy import EnergyGuard
+from fem.stiffening import StiffeningElastic
+
+__all__ += ["BulkViscosity", "damping_ratio_bound", "EnergyGuard", "StiffeningElastic"]
 from fem.errors import LimitError
 from fem.limits import Limits
 

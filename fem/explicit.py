@@ -42,6 +42,7 @@ from fem.result import Result
 from fem.setup import SMALL_PROBLEM_DOFS, RunSetup, torch_threads
 from fem.solve_options import Checkpoint, Compute, EnergyCheck, Monitor, Probes, SaveAt
 from fem.timestep import CertifiedStep
+from fem.viscosity import BulkViscosity
 
 __all__ = ["Problem", "Result", "State", "solve", "iterate", "tensor_components", "BALANCE_GRACE_STEPS",
            "SMALL_PROBLEM_DOFS", "UNSAFE_MONITORS"]
@@ -60,7 +61,7 @@ def _positive(x) -> bool:
 # ---------------------------------------------------------------------------------------------
 # iterate
 def iterate(problem: Problem, dt, *, allow_unsafe_dt: bool = False, compute: Compute = Compute(),
-            certified: CertifiedStep | str | None = None) -> Iterator[State]:
+            viscosity: BulkViscosity | None = None, certified: CertifiedStep | str | None = None) -> Iterator[State]:
     """Yield the initial :class:`State` then one state per step, forever (take what you need).
 
     Checks every step for NaN/inf (and 1D inversion); on a fault raises
@@ -69,7 +70,8 @@ def iterate(problem: Problem, dt, *, allow_unsafe_dt: bool = False, compute: Com
     """
     n_dofs = problem.mesh.n_points * problem.mesh.dim
     with torch_threads(compute.num_threads, n_dofs, compute.device):
-        setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt, certified=certified)
+        setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt, viscosity=viscosity,
+                         certified=certified)
         stepper = setup.stepper(setup.dt)
         state = setup.initial_state(stepper)
     yield state
@@ -93,7 +95,7 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
           checkpoint: Checkpoint | None = None, restart=None, compute: Compute = Compute(),
           check_every: int = 1, callback: Callable[[State], None] | None = None, progress: bool | None = None,
           raise_on_fault: bool = False, limits: Limits | None = None,
-          certified: CertifiedStep | str | None = None) -> Result:
+          viscosity: BulkViscosity | None = None, certified: CertifiedStep | str | None = None) -> Result:
     """Run ``problem`` from t = 0 to ``t_end`` with the central-difference scheme.
 
     Parameters
@@ -119,6 +121,10 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
     limits : :class:`~fem.limits.Limits` on steps, frames and estimated bytes, checked before the first
         step (None: the defaults, 1e8 steps, 1e4 frames, 20 GB; ``Limits.off()``: none). A run above one
         raises :class:`~fem.errors.LimitError` with the numbers.
+    viscosity : :class:`~fem.viscosity.BulkViscosity` (linear 0.06, quadratic 1.2, cap 0.1; None: these
+        defaults), ``BulkViscosity.off()`` or False for the plain undamped scheme. On, ``dt="certified"``
+        is the damping-aware step ``(2/ω_b)(√(1+ξ_b²) − ξ_b)``, ξ_b = linear + cap (0.853× the undamped
+        certified step at the defaults); see ``docs/stability.md``.
     certified : how ``dt="certified"`` is bounded, :class:`~fem.timestep.CertifiedStep` or a method name:
         ``"auto"`` (default: the global form, tight, when its one-off cost is under 5 % of the run
         estimated from ``t_end`` and a measured step, or under 1 s; else the element form), ``"global"``
@@ -133,7 +139,7 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
             raise FemError(f"check_every must be a whole number of steps >= 1, got {check_every!r}")
         if restart is not None:
             certified = _restart_form(restart, certified)
-        setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt,
+        setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt, viscosity=viscosity,
                          certified=certified, t_end=t_end if _positive(t_end) else None)
         plan = plan_run(setup, t_end, save, energy, monitor, limits=limits,
                         n_probes=0 if probes is None else len(probes.nodes),
