@@ -121,10 +121,12 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
     limits : :class:`~fem.limits.Limits` on steps, frames and estimated bytes, checked before the first
         step (None: the defaults, 1e8 steps, 1e4 frames, 20 GB; ``Limits.off()``: none). A run above one
         raises :class:`~fem.errors.LimitError` with the numbers.
-    viscosity : :class:`~fem.viscosity.BulkViscosity` (linear 0.06, quadratic 1.2, cap 0.1; None: these
-        defaults), ``BulkViscosity.off()`` or False for the plain undamped scheme. On, ``dt="certified"``
-        is the damping-aware step ``(2/ω_b)(√(1+ξ_b²) − ξ_b)``, ξ_b = linear + cap (0.853× the undamped
-        certified step at the defaults); see ``docs/stability.md``.
+    viscosity : :class:`~fem.viscosity.BulkViscosity` (linear 0.06, quadratic 0.0, cap 0.1: the linear
+        term only; None: these defaults; ``BulkViscosity(quadratic=1.2)`` adds Abaqus's quadratic term),
+        ``BulkViscosity.off()`` or False for the plain undamped scheme. On, ``dt="certified"`` is the
+        damping-aware step ``(2/ω_b)(√(1+ξ_b²) − ξ_b)``, ξ_b = linear (+ cap with the quadratic term):
+        0.942× the undamped certified step at the defaults, 0.853× with the quadratic term; see
+        ``docs/stability.md``.
     certified : how ``dt="certified"`` is bounded, :class:`~fem.timestep.CertifiedStep` or a method name:
         ``"auto"`` (default: the global form, tight, when its one-off cost is under 5 % of the run
         estimated from ``t_end`` and a measured step, or under 1 s; else the element form), ``"global"``

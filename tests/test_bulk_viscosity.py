@@ -16,9 +16,10 @@ from fem.viscosity import BulkViscosity, ViscousTerm, damped_time_step, damping_
 
 def test_defaults_and_the_proven_damping_ratio():
     v = BulkViscosity()
-    assert (v.linear, v.quadratic, v.cap) == (0.06, 1.2, 0.1)     # Abaqus/Explicit's b1, b2; the cap
-    assert damping_ratio_bound(v) == pytest.approx(0.16)
-    assert damping_ratio_bound(BulkViscosity(quadratic=0.0)) == pytest.approx(0.06)
+    assert (v.linear, v.quadratic, v.cap) == (0.06, 0.0, 0.1)     # Abaqus/Explicit's b1, no quadratic term; the cap
+    assert damping_ratio_bound(v) == pytest.approx(0.06)          # the cap counts only with the quadratic term
+    assert damping_ratio_bound(BulkViscosity(quadratic=1.2)) == pytest.approx(0.16)
+    assert step_factor(damping_ratio_bound(v)) == pytest.approx(0.9418, abs=1e-4)
     assert damping_ratio_bound(BulkViscosity.off()) == 0.0 and damping_ratio_bound(None) == 0.0
     assert step_factor(0.16) == pytest.approx(math.sqrt(1 + 0.16**2) - 0.16)
     assert BulkViscosity.coerce(False) == BulkViscosity.off() and BulkViscosity.coerce(None) == v
@@ -126,7 +127,7 @@ def test_stiffening_test_is_exactly_off_for_linear_laws_and_on_where_the_law_sti
 
 
 def test_viscous_stress_is_capped_and_switchable():
-    v = ViscousTerm(BulkViscosity(), omega=2.0, dt=0.5)     # τ = 1 s
+    v = ViscousTerm(BulkViscosity(quadratic=1.2), omega=2.0, dt=0.5)     # τ = 1 s; Abaqus's b2
     w = torch.ones(1, 1, dtype=torch.float64)
     e0 = torch.zeros(1, 1, 1, dtype=torch.float64)
     de = torch.full((1, 1, 1), 10.0, dtype=torch.float64)
@@ -150,5 +151,8 @@ def test_solve_uses_the_damping_aware_certified_step_and_off_restores_the_plain_
     prob = fem.Problem(mesh, fem.NonlinearBar(1e6, 2e6, 0.02), 1000.0, v0=lambda x: 0.01 * np.sin(np.pi * x))
     on = fem.solve(prob, 2e-4, "certified")
     off = fem.solve(prob, 2e-4, "certified", viscosity=fem.BulkViscosity.off())
-    assert on.dt_certified == pytest.approx(off.dt_certified * step_factor(0.16), rel=1e-12)
+    quad = fem.solve(prob, 2e-4, "certified", viscosity=fem.BulkViscosity(quadratic=1.2))
+    assert on.dt_certified == pytest.approx(off.dt_certified * step_factor(0.06), rel=1e-12)
+    assert quad.dt_certified == pytest.approx(off.dt_certified * step_factor(0.16), rel=1e-12)
+    assert quad.energies["damping"][-1] > 0.0
     assert off.energies["damping"][-1] == 0.0 and on.energies["damping"][-1] > 0.0

@@ -81,13 +81,15 @@ Schema (``*`` = required; units SI)::
     certified_method = "auto"                   # dt = "certified": "auto" (the tight global form when its
                                                 # cost is < 5 % of the run or < 1 s, else the element form),
                                                 # "global" or "element"
-    bulk_viscosity = true                       # linear + quadratic bulk viscosity (fem.viscosity); false: the
-                                                # plain undamped scheme. On, dt = "certified" is the
-                                                # damping-aware step, 0.853x the undamped one at the defaults
+    bulk_viscosity = true                       # bulk viscosity (fem.viscosity), by default its linear term
+                                                # only; false: the plain undamped scheme. On, dt = "certified"
+                                                # is the damping-aware step, 0.942x the undamped one at the
+                                                # defaults (xi_b = 0.06; 0.853x with the quadratic term on)
     bulk_viscosity_linear = 0.06                # b1: damping ratio of the top certified mode (Abaqus b1)
-    bulk_viscosity_quadratic = 1.2              # b2 (Abaqus b2; LS-DYNA's Q1 = b2^2), where the law stiffens
+    bulk_viscosity_quadratic = 0.0              # b2, default 0 (off); 1.2 is Abaqus's b2 (LS-DYNA's Q1 = b2^2
+                                                # = 1.5): acts where the law stiffens, for shock-type runs
     bulk_viscosity_cap = 0.1                    # largest damping ratio the quadratic term adds (keeps the
-                                                # step proven: xi_b = linear + cap)
+                                                # step proven: xi_b = linear + cap when quadratic > 0)
     energy_guard = 0.01                         # stop as "unstable" when the scheme created more than this
                                                 # fraction of the energy in motion (fem.discrete_energy);
                                                 # false: never
