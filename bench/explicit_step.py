@@ -9,7 +9,13 @@ SfePy is not compared: it is not installed here and no comparison was written (a
 belongs here, on the same meshes, if someone adds one).
 It prints a markdown table (steps/s, element updates/s = cells·steps/s, ratio linear/bare) and the
 fitted exponent of time per step against dofs (goal 1.0 ± 0.1). Timings exclude set-up; the loop
-time is taken between the first and last step callbacks. Runs are undamped (no bulk viscosity).
+time is taken between the first and last step callbacks. Runs are undamped (no bulk viscosity) unless
+``--viscosity default`` (the run's default bulk viscosity, as ``fem.solve`` uses it).
+
+``--viscosity cost`` prints the cost of the default bulk viscosity instead: for each mesh and material
+(``linear``, ``neural``) two set-ups of the same problem and step, undamped (``viscosity=False``) and with
+the defaults (``viscosity=None``), stepped in turn (``time_interleaved``: per-step medians of interleaved
+steps), and their ratio default / off (goal ≤ 1.10, issue 10).
 
 ``--finite`` prints the finite-strain table instead: the total-Lagrangian step (H = B₀u, F = I + H,
 P = material(F), f = B₀ᵀ(wP), plus the per-step inversion check det F > 0) against the small-strain
@@ -27,6 +33,7 @@ and the per-step checks of fem.solve's loop, without set-up and energy rows; ``t
     python bench/explicit_step.py --quick    # 1e3 .. 1e5 dofs
     python bench/explicit_step.py --cells hexahedron --sizes 1e6   # one row (4 min, peak memory 10 GB)
     python bench/explicit_step.py --finite --sizes 1e4,1e5         # finite vs small strain
+    python bench/explicit_step.py --viscosity cost --sizes 1e4,1e5 --cells triangle,hexahedron
 """
 from __future__ import annotations
 
@@ -110,8 +117,9 @@ def make_mesh(cell: str, dofs: float):
     return fem.box(1.0, 1.0, 1.0, n, n, n, cell=cell)
 
 
-def time_solve(mesh, material, steps: int) -> float:
-    """Seconds per step of fem.solve (loop only; undamped: bulk viscosity off where fem has it)."""
+def time_solve(mesh, material, steps: int, viscosity: str = "off") -> float:
+    """Seconds per step of fem.solve (loop only; ``viscosity="off"``: undamped, bulk viscosity off where
+    fem has it; ``"default"``: fem.solve's default bulk viscosity)."""
     stamps = {}
 
     # stamps at steps 1 and steps - 1: the last step also computes the final energy row and the
@@ -129,7 +137,8 @@ def time_solve(mesh, material, steps: int) -> float:
     prob = fem.Problem(mesh, material, 1.0, bcs=[fem.Fixed("left")], u0=u0)
     res = fem.solve(prob, steps * dt, dt, callback=cb, compute=fem.Compute(num_threads=torch.get_num_threads()),
                     energy=fem.EnergyCheck(every=10**9, tol=None), save=fem.SaveAt(every=10**9, keep=False),
-                    progress=False, allow_unsafe_dt=True, monitor=fem.Monitor(every=0), **UNDAMPED)
+                    progress=False, allow_unsafe_dt=True, monitor=fem.Monitor(every=0),
+                    **(UNDAMPED if viscosity == "off" else {}))
     assert res.completed, res.message
     return (stamps[last] - stamps[1]) / (last - 1)
 
@@ -150,7 +159,7 @@ def time_bare(mesh, steps: int) -> float:
     return (time.perf_counter() - t0) / steps
 
 
-def time_interleaved(mesh, materials: dict, steps: int) -> tuple[dict, dict]:
+def time_interleaved(mesh, materials: dict, steps: int, setup_kwargs: dict | None = None) -> tuple[dict, dict]:
     """Median seconds per step, and per material call, of several materials on one mesh, stepped in turn.
 
     For each material a :class:`fem.setup.RunSetup` (undamped, numeric dt) and its stepper; then the steps
@@ -159,6 +168,8 @@ def time_interleaved(mesh, materials: dict, steps: int) -> tuple[dict, dict]:
     the inversion check det F > 0 and the domain check). After each step, one batched material call at
     that state is timed too. Interleaving and medians make the ratios robust on a shared, loaded
     machine, where the load changes from second to second and hits every material alike.
+    ``setup_kwargs``: per key, the RunSetup options in place of the undamped default (e.g. ``{}``: the
+    default bulk viscosity).
     """
     from fem.setup import RunSetup
 
@@ -167,8 +178,9 @@ def time_interleaved(mesh, materials: dict, steps: int) -> tuple[dict, dict]:
     u0 = 1e-4 * np.sin(np.pi * mesh.points)
     runs = {}
     for k, m in materials.items():
+        kw = UNDAMPED if setup_kwargs is None or k not in setup_kwargs else setup_kwargs[k]
         setup = RunSetup(fem.Problem(mesh, m, 1.0, bcs=[fem.Fixed("left")], u0=u0), dt, allow_unsafe_dt=True,
-                         **UNDAMPED)
+                         **kw)
         stepper = setup.stepper(dt)
         with torch.no_grad():
             runs[k] = [setup, stepper, setup.initial_state(stepper)]
@@ -183,7 +195,8 @@ def time_interleaved(mesh, materials: dict, steps: int) -> tuple[dict, dict]:
                 fault = setup.finite_fault(new, s)
                 t1 = time.perf_counter()
                 assert fault is None, fault["message"]
-                setup.forces.stress(new.strain)
+                if new.strain is not None:      # the linear (sparse K) path keeps no strain
+                    setup.forces.stress(new.strain)
                 t2 = time.perf_counter()
                 run[2] = new
                 if i >= 3:  # warm-up
@@ -216,6 +229,31 @@ def run_finite(sizes, cells, out=print):
     return rows
 
 
+def run_viscosity_cost(sizes, cells, materials, out=print):
+    """Rows of the viscosity-cost table (module docstring): per mesh and material, median ms per step
+    undamped and with the default bulk viscosity, stepped in turn, and their ratio."""
+    rows = []
+    for cell in cells:
+        for target in sizes:
+            mesh = make_mesh(cell, target)
+            n_dofs = mesh.n_points * mesh.dim
+            kin = {2: "plane_strain", 3: "3d"}[mesh.dim]
+            for name in materials:
+                mat = fem.LinearElastic(1.0, 0.3, kin) if name == "linear" else MLPMaterial(kin)
+                steps = int(min(400, max(40, (4e6 if name == "linear" else 1e6) / n_dofs)))
+                step_t, _ = time_interleaved(mesh, {"off": mat, "default": mat}, steps,
+                                             setup_kwargs={"off": UNDAMPED, "default": {}})
+                row = {"cell": cell, "dofs": n_dofs, "material": name, "steps": steps, **step_t}
+                rows.append(row)
+                out(f"| {cell} | {n_dofs:,} | {name} | {steps} | {1e3 * row['off']:.3g} | {1e3 * row['default']:.3g} | "
+                    f"{row['default'] / row['off']:.3f} |")
+    return rows
+
+
+VISCOSITY_HEADER = ("| cell | dofs | material | steps | off ms/step | default ms/step | default / off |\n"
+                    "|---|---|---|---|---|---|---|")
+
+
 def _finite_line(r):
     nh = r.get("neo_hookean")
     rest_small, rest_finite = r["small"] - r["small_material"], r["finite"] - r["finite_material"]
@@ -234,7 +272,7 @@ def steps_for(dofs: int) -> int:
     return int(min(2000, max(10, 2e7 / dofs)))
 
 
-def run(sizes, cells, materials, out=print):
+def run(sizes, cells, materials, out=print, viscosity: str = "off"):
     rows = []
     for cell in cells:
         for target in sizes:
@@ -245,9 +283,9 @@ def run(sizes, cells, materials, out=print):
             row = {"cell": cell, "dofs": n_dofs, "cells": mesh.n_cells, "steps": steps,
                    "bare": time_bare(mesh, steps)}
             if "linear" in materials:
-                row["linear"] = time_solve(mesh, fem.LinearElastic(1.0, 0.3, kin), steps)
+                row["linear"] = time_solve(mesh, fem.LinearElastic(1.0, 0.3, kin), steps, viscosity)
             if "neural" in materials:
-                row["neural"] = time_solve(mesh, MLPMaterial(kin), max(10, steps // 4))
+                row["neural"] = time_solve(mesh, MLPMaterial(kin), max(10, steps // 4), viscosity)
             rows.append(row)
             out(_line(row))
     return rows
@@ -288,6 +326,9 @@ def main(argv=None):
     ap.add_argument("--cells", default="triangle,quad,tetra,hexahedron")
     ap.add_argument("--materials", default="linear,neural")
     ap.add_argument("--finite", action="store_true", help="the finite- vs small-strain table (module docstring)")
+    ap.add_argument("--viscosity", choices=("off", "default", "cost"), default="off",
+                    help="bulk viscosity of the timed runs: off (undamped, the default), default (fem.solve's "
+                         "defaults); cost: the table of default / off per step (module docstring)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads (default 1, like scipy's single-threaded SpMV; on a shared "
                          "2-core machine 2 threads made some runs 40x slower through oversubscription)")
@@ -300,8 +341,12 @@ def main(argv=None):
     if args.finite:
         print(FINITE_HEADER)
         return run_finite(sizes, [c for c in args.cells.split(",") if c != "line"])
+    if args.viscosity == "cost":
+        print(VISCOSITY_HEADER)
+        return run_viscosity_cost(sizes, args.cells.split(","), args.materials.split(","))
+    print(f"bulk viscosity: {args.viscosity}")
     print(HEADER)
-    rows = run(sizes, args.cells.split(","), args.materials.split(","))
+    rows = run(sizes, args.cells.split(","), args.materials.split(","), viscosity=args.viscosity)
     print()
     print("| fitted exponent of time/step vs dofs | " + " | ".join(dict.fromkeys(r["cell"] for r in rows)) + " |")
     print("|---|" + "---|" * len(dict.fromkeys(r["cell"] for r in rows)))
