@@ -41,7 +41,7 @@ never increases (its change is ``−(Δt/4)(v_{n−½}+v_{n+½})ᵀD(v_{n−½}+
 stable when ``M − Δt²K/4 − ΔtD/2 ⪰ 0``. With ``K ⪯ ω_b² M`` and ``D ⪯ β_max ω_b² M`` that holds for
 ``Δt ≤ (2/ω_b)(√(1+ξ_b²) − ξ_b)``, ``ξ_b = β_max ω_b/2 = b1 + q_max`` — :func:`damping_ratio_bound`.
 This is why the quadratic coefficient is **capped** (``q_max``, default 0.1): uncapped, ``q`` grows with
-the strain rate and no step would be proven. The cap costs ``√(1+ξ_b²) − ξ_b``: 0.853 of the undamped
+the strain rate and no step would be proven. The damping costs ``√(1+ξ_b²) − ξ_b``: 0.942 of the undamped
 certified step at the defaults (ξ_b = 0.06, linear term only), 0.853 with the quadratic term on
 (``quadratic > 0``: ξ_b = b1 + cap = 0.16).
 
