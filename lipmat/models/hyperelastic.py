@@ -58,40 +58,6 @@ EVAL_MARGIN = 1e-12
 DEFAULT_BULK_RATIO = 50.0
 
 
-#: P(u) = z + z²/4 + Σ cₖ zᵏ for u ≤ 0, z = softplus(u) ∈ (0, ln 2]: Li₂(σ(u)) + z²/2 with Li₂(y) = Σ Bₙ zⁿ⁺¹/(n+1)!
-#: (Bernoulli numbers, z = −ln(1 − y)); the first omitted term is below 1e-22.
-_PRIMITIVE_COEFFS = (1.0, 0.25, 0.027777777777777776, 0.0, -0.0002777777777777778, 0.0, 4.72411186696901e-06, 0.0,
-                     -9.185773074661964e-08, 0.0, 1.8978869988971e-09, 0.0, -4.0647616451442256e-11, 0.0,
-                     8.921691020456452e-13, 0.0, -1.9939295860721074e-14, 0.0, 4.518980029619918e-16, 0.0,
-                     -1.0356517612181247e-17)
-
-
-def softplus_primitive(u: torch.Tensor) -> torch.Tensor:
-    """P(u) = ∫_{-∞}^u log(1 + eᵗ) dt = −Li₂(−eᵘ), elementwise: the function of
-    :func:`lipmat.models.response.softplus_primitive` (same value to float64 rounding), by a degree-21
-    polynomial in z = softplus(−|u|) (Horner) instead of a 55-term series — the energy is evaluated every
-    solver step, so this is the cost that matters there."""
-    v = -u.abs()
-    z = softplus(v)
-    p = torch.full_like(z, _PRIMITIVE_COEFFS[-1])
-    for c in _PRIMITIVE_COEFFS[-2::-1]:
-        p = p * z + c
-    p_neg = p * z
-    return torch.where(u > 0, 0.5 * u**2 + math.pi**2 / 6 - p_neg, p_neg)
-
-
-def primitive(resp: MonotoneResponse, x: torch.Tensor) -> torch.Tensor:
-    """∫₀ˣ r(t) dt of a response: (...) -> (...); :meth:`MonotoneResponse.primitive` with the fast P."""
-    w, w0, a, b = resp._parts()
-    out = 0.5 * w0 * x**2
-    if a.numel():
-        u0 = -a * b
-        xe = x.unsqueeze(-1)
-        terms = (softplus_primitive(u0 + a * xe) - softplus_primitive(u0)) / a**2 - xe * softplus(u0) / a
-        out = out + (terms * w).sum(-1)
-    return resp.max_slope * out
-
-
 def _value_and_magnitude(resp: MonotoneResponse, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """r(x) and cap·(|w₀x| + Σ wₖ(|sp(uₖ)| + |sp(u₀ₖ)|)/|aₖ|) (a bound of the terms' absolute sizes): (...) -> (...)."""
     w, w0, a, b = resp._parts()
@@ -246,7 +212,7 @@ class NeuralHyperelastic(nn.Module, InvariantLaw):
         """ψ at invariants (...) -> (...) J/m³ (closed form; ψ(I) = 0)."""
         a1, a2 = self.constants()
         x1, x2 = I1 - 3.0, I2 - 3.0
-        dev = a1 * x1 + primitive(self.r1, x1) + a2 * x2 + primitive(self.r2, x2) - primitive(self.r3, x2)
+        dev = a1 * x1 + self.r1.primitive(x1) + a2 * x2 + self.r2.primitive(x2) - self.r3.primitive(x2)
         return dev + self.volumetric().value(J)
 
     def derivatives(self, I1: torch.Tensor, I2: torch.Tensor, J: torch.Tensor) -> Derivatives:

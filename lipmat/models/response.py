@@ -33,7 +33,14 @@ from lipmat.errors import CertificateError, LipmatError
 
 #: Relative margin added to certified suprema for float64 rounding of the sums (a few ulp per term).
 ROUNDING_MARGIN = 1e-12
-_LI2_TERMS = torch.arange(1, 56, dtype=torch.float64)   # Li₂(y) = Σ yⁿ/n², y ≤ 1/2: 2⁻⁵⁵ tail
+#: P(u) = z + z²/4 + Σ cₖ zᵏ for u ≤ 0, z = softplus(u) ∈ (0, ln 2]: Li₂(σ(u)) + z²/2 with Li₂(y) = Σ Bₙ zⁿ⁺¹/(n+1)!
+#: (Bernoulli numbers, z = −ln(1 − y)); the first omitted term is below 1e-22.
+_PRIMITIVE_COEFFS = (1.0, 0.25, 0.027777777777777776, 0.0, -0.0002777777777777778, 0.0, 4.72411186696901e-06, 0.0,
+                     -9.185773074661964e-08, 0.0, 1.8978869988971e-09, 0.0, -4.0647616451442256e-11, 0.0,
+                     8.921691020456452e-13, 0.0, -1.9939295860721074e-14, 0.0, 4.518980029619918e-16, 0.0,
+                     -1.0356517612181247e-17)
+
+
 
 
 def softplus(u: torch.Tensor) -> torch.Tensor:
@@ -42,16 +49,19 @@ def softplus(u: torch.Tensor) -> torch.Tensor:
 
 
 def softplus_primitive(u: torch.Tensor) -> torch.Tensor:
-    """P(u) = ∫_{-∞}^u log(1 + eᵗ) dt = −Li₂(−eᵘ), elementwise, float64-accurate for every u.
+    """P(u) = ∫_{-∞}^u log(1 + eᵘ) dt = −Li₂(−eᵘ), elementwise, float64-accurate for every u.
 
-    For u ≤ 0, Landen's identity gives P(u) = Li₂(σ(u)) + sp(u)²/2 with σ(u) ≤ 1/2 (fast series);
-    for u > 0, P(u) = u²/2 + π²/6 − P(−u) (softplus(t) − softplus(−t) = t).
+    For u ≤ 0, Landen's identity gives P(u) = Li₂(σ(u)) + sp(u)²/2 with σ(u) ≤ 1/2, and with
+    z = sp(u) = −ln(1 − σ(u)) ∈ (0, ln 2] Li₂ is a Bernoulli series in z: a degree-21 polynomial (Horner),
+    about 10× cheaper than the power series in σ (the energy of a neural law is evaluated every solver
+    step). For u > 0, P(u) = u²/2 + π²/6 − P(−u) (softplus(t) − softplus(−t) = t).
     """
     v = -u.abs()
-    y = torch.sigmoid(v)
-    terms = _LI2_TERMS.to(dtype=u.dtype, device=u.device)
-    li2 = (y.unsqueeze(-1) ** terms / terms**2).sum(-1)
-    p_neg = li2 + 0.5 * softplus(v) ** 2
+    z = softplus(v)
+    p = torch.full_like(z, _PRIMITIVE_COEFFS[-1])
+    for c in _PRIMITIVE_COEFFS[-2::-1]:
+        p = p * z + c
+    p_neg = p * z
     return torch.where(u > 0, 0.5 * u**2 + math.pi**2 / 6 - p_neg, p_neg)
 
 
