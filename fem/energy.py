@@ -27,7 +27,7 @@ import math
 
 from fem.discrete_energy import EnergyGuard
 
-__all__ = ["EnergyAccount", "ENERGY_KEYS", "TINY"]
+__all__ = ["EnergyAccount", "ENERGY_KEYS", "TINY", "run_balance_error"]
 
 ENERGY_KEYS = ("time", "step", "kinetic", "internal", "external", "damping", "balance_error", "scheme_error")
 TINY = 1e-300
@@ -75,3 +75,28 @@ class EnergyAccount:
         self.initial, self.internal0 = d["initial"], d["internal0"]
         if "scheme" in d:
             self.scheme.load_state_dict(d["scheme"])
+
+
+def run_balance_error(energies: dict) -> tuple[float | None, float | None]:
+    """(max, final) of ``|K + W_int − W_ext + W_damp − E_0|`` over the run's peak energy: the figure a run
+    summary reports, meaningful from the first row (a row's own ``balance_error`` divides by that row's
+    energies, which are tiny at the first steps of a load from rest).
+
+    energies: a :attr:`Result.energies`-like dict of (n,) sequences with keys kinetic, internal, external,
+    damping. None, None when there are no rows or every energy is zero.
+    """
+    import numpy as np
+
+    try:
+        k, i, x, d = (np.asarray(energies[key], dtype=np.float64) for key in ("kinetic", "internal", "external",
+                                                                              "damping"))
+    except KeyError:
+        return None, None
+    if not len(k):
+        return None, None
+    e0 = k[0] + i[0]
+    residual = np.abs(k + i - x + d - e0)
+    scale = max(max(float(np.max(np.abs(a))) for a in (k, i, x, d)), abs(float(e0)))
+    if not scale > 0 or not math.isfinite(scale):
+        return None, None
+    return float(np.max(residual)) / scale, float(residual[-1]) / scale

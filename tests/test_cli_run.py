@@ -182,7 +182,7 @@ def test_monitor_every_must_be_a_positive_step_count(tmp_path, capsys):
 def test_balance_error_is_relative_to_the_run_s_peak_energy():
     """In the first steps every energy is tiny, so a row-by-row ratio is O(1) there (here 0.5 at row 1)
     while nothing is wrong: the summary divides each residual by the largest energy of the whole run."""
-    from lipmat.cli.run import balance_error
+    from fem.energy import run_balance_error as balance_error
 
     e = {"kinetic": [0.0, 1e-12, 1.0, 1.0], "internal": [0.0, 0.0, 0.0, 0.0],
          "external": [0.0, 2e-12, 1.001, 1.0], "damping": [0.0, 0.0, 0.0, 0.0]}

@@ -88,33 +88,11 @@ def _dt_source(deck, result) -> str:
     return src
 
 
-def balance_error(energies: dict) -> tuple[float | None, float | None]:
-    """(max, final) of |K + W_int − W_ext + W_damp − E_0| over the run's peak energy (module docstring).
-
-    energies: the result's rows, each key an (n,) sequence (kinetic, internal, external, damping).
-    None when there are no rows or every energy is zero.
-    """
-    import numpy as np
-
-    try:
-        k, i, x, d = (np.asarray(energies[key], dtype=np.float64) for key in ("kinetic", "internal", "external",
-                                                                              "damping"))
-    except KeyError:
-        return None, None
-    if not len(k):
-        return None, None
-    e0 = k[0] + i[0]
-    residual = np.abs(k + i - x + d - e0)
-    scale = max(float(np.max(np.abs(a))) for a in (k, i, x, d)) if len(k) else 0.0
-    scale = max(scale, abs(float(e0)))
-    if not scale > 0 or not math.isfinite(scale):
-        return None, None
-    return float(np.max(residual)) / scale, float(residual[-1]) / scale
-
-
 def _summary(deck, done, deck_arg: str, wall: float) -> dict:
     r = done.result
-    err_max, err_final = balance_error(r.energies)
+    from fem.energy import run_balance_error
+
+    err_max, err_final = run_balance_error(r.energies)
     mesh = deck.problem.mesh
     return {
         "status": r.status, "message": r.message, "deck": str(deck_arg), "title": deck.title,
