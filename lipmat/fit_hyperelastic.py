@@ -101,9 +101,9 @@ class _Batch:
         self.y = torch.cat(targets)
         self.spans = spans
         scales = [float(t.abs().max()) for t in targets]
-        self.abs_scale = torch.cat([torch.full((len(t),), s) for t, s in zip(targets, scales)])
+        self.abs_scale = torch.cat([torch.full((len(t),), s, dtype=torch.float64) for t, s in zip(targets, scales)])
         self.rel_scale = self.y.abs() + 1e-3 * self.abs_scale
-        self.weight = torch.cat([torch.full((len(t),), 1.0 / (len(t) * len(curves))) for t in targets])
+        self.weight = torch.cat([torch.full((len(t),), 1.0 / (len(t) * len(curves)), dtype=torch.float64) for t in targets])
 
     def predict(self, law: NeuralHyperelastic) -> torch.Tensor:
         p1, p2 = biaxial_nominal(invariant_deviator(law.w), self.lam[:, 0], self.lam[:, 1])

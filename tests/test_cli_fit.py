@@ -62,6 +62,24 @@ def test_certify_leaves_the_default_dtype_alone(model_file, capsys):
     assert in32["stiffness_bound"] == in64["stiffness_bound"] and in32["at"] == in64["at"]
 
 
+def test_fit_leaves_the_default_dtype_alone_and_computes_in_float64(tmp_path, capsys):
+    """A float32 default dtype neither changes the fit's numbers nor is changed by the fit."""
+    import torch
+
+    args = ["fit", TRELOAR, "--epochs", "40", "--lbfgs", "5", "--json", "--no-progress"]
+    assert main(args + ["--out", str(tmp_path / "a.pt")]) == 0
+    in64 = json.loads(capsys.readouterr().out)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        assert main(args + ["--out", str(tmp_path / "b.pt")]) == 0
+        assert torch.get_default_dtype() == torch.float32
+    finally:
+        torch.set_default_dtype(old)
+    in32 = json.loads(capsys.readouterr().out)
+    assert in32["r2"] == in64["r2"] and in32["stiffness_bound"] == in64["stiffness_bound"]
+
+
 def test_errors_exit_2_with_one_line(tmp_path, capsys):
     assert main(["certify", str(tmp_path / "missing.pt")]) == 2
     err = capsys.readouterr().err

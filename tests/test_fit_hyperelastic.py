@@ -45,6 +45,19 @@ def test_a_short_joint_fit_reaches_a_loose_accuracy_on_a_known_law_and_is_reprod
     assert first.model.shear_modulus == pytest.approx(2 * (1.5e5 + 4 * 2.0 * 27 + 1.0e5 / (2 * 3 ** 0.5)), rel=0.1)
 
 
+def test_the_fit_computes_in_float64_whatever_the_default_dtype():
+    """Every tensor of the loss is float64: a float32 default dtype does not change the fit."""
+    curves = carroll_curves()
+    ref = fit_hyperelastic(curves, epochs=10, lbfgs_steps=0, terms=(3, 1), certify=False).report["final_loss"]
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        in32 = fit_hyperelastic(curves, epochs=10, lbfgs_steps=0, terms=(3, 1), certify=False).report["final_loss"]
+    finally:
+        torch.set_default_dtype(old)
+    assert in32 == ref
+
+
 def test_the_default_domain_covers_every_principal_stretch_of_the_data():
     curves = [load_multiaxial(DATA / f"treloar_{m}.csv") for m in ("uniaxial", "equibiaxial", "pureshear")]
     d = data_domain(curves)

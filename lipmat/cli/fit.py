@@ -107,8 +107,6 @@ def default_out(data: list[str]) -> Path:
 
 
 def run(args) -> int:
-    import torch
-
     from lipmat.cli._output import dumps, output_file
     from lipmat.data import load_csv
     from lipmat.io import save
@@ -122,31 +120,30 @@ def run(args) -> int:
     if args.modes or args.bulk_ratio is not None or args.nu is not None or args.domain is not None:
         raise LipmatError("--mode, --bulk-ratio, --nu and --domain belong to --model hyperelastic")
     items = [load_csv(p, stress_unit=args.stress_unit) for p in args.data]
-    with _float64(torch):
-        from lipmat.fit import DEFAULTS, _as_sets, fit
+    from lipmat.fit import DEFAULTS, _as_sets, fit
 
-        if args.model in DEFAULTS:
-            result = fit(args.model, items, epochs=args.epochs, seed=args.seed,
-                         max_stiffness=args.max_stiffness, lbfgs_steps=args.lbfgs, loss=args.loss,
-                         validation=args.validation, progress=False if args.json or args.no_progress else None)
-            model, report = result.model, result.report.to_dict()
-            report.update(describe_stiffness(model, report))
-            report["cap_source"] = "from --max-stiffness; data stiffness" if args.max_stiffness is not None else \
-                "1.1 x the data stiffness"
-        else:
-            model, report = _fit_classical(args, items)
-        output_file(out, "--out", create=True)
-        save(model, out, report=report)
-        report["out"] = str(out)
-        baselines = _baselines(items[0]) if args.baselines else None
-        if baselines is not None:
-            report["baselines"] = {n: m for n, (_, m) in baselines.items()}
-        if plot is not None:
-            from lipmat.plots import plot_fit
-            output_file(plot, "--plot", create=True)
-            plot_fit(plot, model, _as_sets(items),
-                     baselines={n: fn for n, (fn, _) in baselines.items()} if baselines else None)
-            report["plot"] = str(plot)
+    if args.model in DEFAULTS:
+        result = fit(args.model, items, epochs=args.epochs, seed=args.seed,
+                     max_stiffness=args.max_stiffness, lbfgs_steps=args.lbfgs, loss=args.loss,
+                     validation=args.validation, progress=False if args.json or args.no_progress else None)
+        model, report = result.model, result.report.to_dict()
+        report.update(describe_stiffness(model, report))
+        report["cap_source"] = "from --max-stiffness; data stiffness" if args.max_stiffness is not None else \
+            "1.1 x the data stiffness"
+    else:
+        model, report = _fit_classical(args, items)
+    output_file(out, "--out", create=True)
+    save(model, out, report=report)
+    report["out"] = str(out)
+    baselines = _baselines(items[0]) if args.baselines else None
+    if baselines is not None:
+        report["baselines"] = {n: m for n, (_, m) in baselines.items()}
+    if plot is not None:
+        from lipmat.plots import plot_fit
+        output_file(plot, "--plot", create=True)
+        plot_fit(plot, model, _as_sets(items),
+                 baselines={n: fn for n, (fn, _) in baselines.items()} if baselines else None)
+        report["plot"] = str(plot)
     if args.json:
         print(dumps(report))
     else:
@@ -156,35 +153,18 @@ def run(args) -> int:
 
 def _run_hyperelastic(args, out, plot) -> int:
     """The finite-strain neural law: lipmat.fit_hyperelastic does the work."""
-    import torch
-
     from lipmat.cli._output import dumps, output_file
     from lipmat.fit_hyperelastic import print_fit, run_fit_cli
 
     output_file(out, "--out", create=True)          # the default out/ folder may not exist yet
     if plot is not None:
         output_file(plot, "--plot", create=True)
-    with _float64(torch):
-        report = run_fit_cli(args, out, plot)
+    report = run_fit_cli(args, out, plot)
     if args.json:
         print(dumps(report))
     else:
         print_fit(report)
     return 0
-
-
-class _float64:
-    """Run the fit in float64 and give the caller's default dtype back afterwards."""
-
-    def __init__(self, torch):
-        self.torch = torch
-
-    def __enter__(self):
-        self.saved = self.torch.get_default_dtype()
-        self.torch.set_default_dtype(self.torch.float64)
-
-    def __exit__(self, *exc):
-        self.torch.set_default_dtype(self.saved)
 
 
 def describe_stiffness(model, report: dict) -> dict:
