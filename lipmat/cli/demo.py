@@ -20,7 +20,7 @@ Writes into --out (default out/demo):
                         to Treloar's UT+ET+PS curves, at the certified step (lipmat.demo_sheet)
   summary.json, summary.txt
 Logging goes to stderr, the summary to stdout (--json: the summary as JSON). --quick: a quicker fit
-and a coarser strip (for tests; about 10 s).
+and a coarser strip and sheet (for tests; about 15 s).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ log = logging.getLogger("lipmat.demo")
 
 def add_arguments(parser) -> None:
     parser.add_argument("--out", default="out/demo", metavar="DIR", help="output folder (default: out/demo)")
-    parser.add_argument("--quick", action="store_true", help="quick fit and a coarse strip (about 10 s)")
+    parser.add_argument("--quick", action="store_true", help="quick fits, a coarse strip and sheet (about 15 s)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (default: on a terminal)")
 
