@@ -81,3 +81,17 @@ def test_model_file_through_lipmat_io(tmp_path, capsys):
     assert r["dt_certified_element"] <= r["dt_certified"] <= r["dt_critical"]
     assert main(["dt", "--mesh", "box:nx=1,ny=1,nz=1", "--model", str(path), "--density", "1000"]) == 2
     assert "kinematics mismatch" in capsys.readouterr().err
+
+
+def test_run_viscosity_factor_is_what_a_default_run_applies(capsys):
+    """`lipmat dt` reports the undamped certified steps and the factor a default run applies to them:
+    the ratio of a default run's certified step to a plain-scheme run's on the same problem."""
+    spec = "rect:lx=1,ly=0.5,nx=8,ny=4"
+    r = _json(capsys, ["dt", "--mesh", spec, "--model", "linear:E=1e6,nu=0.3", "--density", "1000", "--json"])
+    problem = fem.Problem(load_mesh(spec), fem.LinearElastic(1e6, 0.3, "plane_strain"), 1000.0,
+                          bcs=[fem.Fixed("left")])
+    damped = fem.solve(problem, 1e-4, "certified", certified="element")
+    plain = fem.solve(problem, 1e-4, "certified", certified="element", viscosity=False)
+    assert damped.dt_certified / plain.dt_certified == pytest.approx(r["run_viscosity_factor"], rel=1e-12)
+    assert plain.dt_certified == pytest.approx(r["dt_certified_element"], rel=1e-12)
+    assert 0.9 < r["run_viscosity_factor"] < 1.0
