@@ -80,20 +80,9 @@ def write_xdmf(out: Path) -> Path:
 
 def read_back(index: Path) -> dict:
     """Read an XDMF series with VTK's XDMF reader: times and the last frame's displacement (n_points, 3)."""
-    import vtk
-    from vtk.util.numpy_support import vtk_to_numpy
+    from fem.output import read_xdmf_last_frame
 
-    reader = vtk.vtkXdmfReader()
-    reader.SetFileName(str(index))
-    reader.UpdateInformation()
-    times = reader.GetOutputInformation(0).Get(vtk.vtkStreamingDemandDrivenPipeline.TIME_STEPS())
-    reader.UpdateTimeStep(times[-1])
-    grid = reader.GetOutputDataObject(0)
-    while not hasattr(grid, "GetPointData"):        # a collection: take its first block
-        grid = grid.GetBlock(0)
-    return {"times": np.asarray(times), "n_cells": grid.GetNumberOfCells(),
-            "displacement": vtk_to_numpy(grid.GetPointData().GetArray("displacement")),
-            "stress_xx": vtk_to_numpy(grid.GetCellData().GetArray("stress_xx"))}
+    return read_xdmf_last_frame(index, point=("displacement",), cell=("stress_xx",))
 
 
 def summary() -> dict:

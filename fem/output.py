@@ -46,7 +46,7 @@ from fem.atomic import atomic_write, check_target
 from fem.errors import FemError
 
 __all__ = ["FieldWriter", "atomic_write", "check_target", "prepare_output_dir", "write_energy_csv", "write_probes_csv", "plot_energies",
-           "read_pvd", "TENSOR_COMPONENTS"]
+           "read_pvd", "read_xdmf_last_frame", "TENSOR_COMPONENTS"]
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +326,27 @@ def read_pvd(path) -> list[tuple[float, Path]]:
     path = Path(path)
     root = ET.parse(path).getroot()
     return [(float(d.get("timestep")), path.parent / d.get("file")) for d in root.iter("DataSet")]
+
+
+def read_xdmf_last_frame(index, point: tuple[str, ...] = (), cell: tuple[str, ...] = ()) -> dict:
+    """Read an XDMF series with VTK's own XDMF reader (what ParaView uses; needs the ``vtk`` package, the
+    test extra): ``{"times": (k,), "n_cells": int, name: array}`` with the last frame's point arrays
+    ``point`` ((n_points, c)) and cell arrays ``cell`` ((n_cells, c) or (n_cells,))."""
+    import vtk
+    from vtk.util.numpy_support import vtk_to_numpy
+
+    reader = vtk.vtkXdmfReader()
+    reader.SetFileName(str(index))
+    reader.UpdateInformation()
+    times = reader.GetOutputInformation(0).Get(vtk.vtkStreamingDemandDrivenPipeline.TIME_STEPS())
+    reader.UpdateTimeStep(times[-1])
+    grid = reader.GetOutputDataObject(0)
+    while not hasattr(grid, "GetPointData"):        # a collection: its first block
+        grid = grid.GetBlock(0)
+    out = {"times": np.asarray(times), "n_cells": grid.GetNumberOfCells()}
+    out.update({n: vtk_to_numpy(grid.GetPointData().GetArray(n)) for n in point})
+    out.update({n: vtk_to_numpy(grid.GetCellData().GetArray(n)) for n in cell})
+    return out
 
 
 def _read_xdmf_frames(path: Path) -> tuple[list[tuple[float, str]], dict[str, str]]:

@@ -358,20 +358,9 @@ def write_frames(run: SheetRun, directory, *, prefix: str = "sheet"):
 def read_xdmf(index) -> dict:
     """Read an XDMF series with VTK's own XDMF reader (what ParaView uses): {"times" (k,), "n_cells",
     "displacement" (n_points, 3) and "max_principal_stretch" (n_cells,) of the last frame}."""
-    import vtk
-    from vtk.util.numpy_support import vtk_to_numpy
+    from fem.output import read_xdmf_last_frame
 
-    reader = vtk.vtkXdmfReader()
-    reader.SetFileName(str(index))
-    reader.UpdateInformation()
-    times = reader.GetOutputInformation(0).Get(vtk.vtkStreamingDemandDrivenPipeline.TIME_STEPS())
-    reader.UpdateTimeStep(times[-1])
-    grid = reader.GetOutputDataObject(0)
-    while not hasattr(grid, "GetPointData"):        # a collection: its first block
-        grid = grid.GetBlock(0)
-    return {"times": np.asarray(times), "n_cells": grid.GetNumberOfCells(),
-            "displacement": vtk_to_numpy(grid.GetPointData().GetArray("displacement")),
-            "max_principal_stretch": vtk_to_numpy(grid.GetCellData().GetArray("max_principal_stretch"))}
+    return read_xdmf_last_frame(index, point=("displacement",), cell=("max_principal_stretch",))
 
 
 def plot_sheet(path, run: SheetRun, law, *, title: str | None = None):
