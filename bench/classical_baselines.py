@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lipmat import metrics
-from lipmat.data import load_uniaxial
+from lipmat.fitting import metrics
+from lipmat.fitting.data import load_uniaxial
 from lipmat.models.classical import BASELINES, Ogden, fit_baseline
 
 ROOT = Path(__file__).resolve().parents[1]

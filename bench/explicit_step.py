@@ -25,7 +25,7 @@ step with the same material cost:
   d² -> 32 -> d² tanh MLP, d² = 4 / 9): the same linear part and network width,
 - ``material`` columns: one batched material call over all quadrature points alone (ms), so the
   step difference that is not the material's shows,
-- ``neo-hookean``: fem.hyperelastic.NeoHookean (analytic, with its domain check every step).
+- ``neo-hookean``: fem.materials.hyperelastic.NeoHookean (analytic, with its domain check every step).
 The goal (issue 11): finite / small ≤ 2. These are per-step medians of interleaved steps (the step
 and the per-step checks of fem.solve's loop, without set-up and energy rows; ``time_interleaved``).
 
@@ -57,7 +57,7 @@ class MLPMaterial(torch.nn.Module):
     def __init__(self, kinematics: str, width: int = 32, scale: float = 0.01):
         super().__init__()
         self.C = fem.LinearElastic(1.0, 0.3, kinematics).linear_stiffness()
-        n = fem.mandel.size(kinematics)
+        n = fem.core.mandel.size(kinematics)
         self.kinematics = kinematics
         torch.manual_seed(0)
         self.net = torch.nn.Sequential(torch.nn.Linear(n, width), torch.nn.Tanh(), torch.nn.Linear(width, n)).double()
@@ -84,7 +84,7 @@ class FiniteMLPMaterial(torch.nn.Module):
     def __init__(self, kinematics: str, width: int = 32, scale: float = 0.01):
         super().__init__()
         self.kinematics = kinematics
-        self.d = d = fem.mandel.DIM[kinematics]
+        self.d = d = fem.core.mandel.DIM[kinematics]
         lin = fem.LinearElastic(1.0, 0.3, kinematics)
         eye = torch.eye(d, dtype=torch.float64)
         a0 = (lin.lam * torch.einsum("ij,kl->ijkl", eye, eye) + lin.mu * (torch.einsum("ik,jl->ijkl", eye, eye)
@@ -162,7 +162,7 @@ def time_bare(mesh, steps: int) -> float:
 def time_interleaved(mesh, materials: dict, steps: int, setup_kwargs: dict | None = None) -> tuple[dict, dict]:
     """Median seconds per step, and per material call, of several materials on one mesh, stepped in turn.
 
-    For each material a :class:`fem.setup.RunSetup` (undamped, numeric dt) and its stepper; then the steps
+    For each material a :class:`fem.solver.setup.RunSetup` (undamped, numeric dt) and its stepper; then the steps
     of all materials alternate, each timed alone: ``stepper.step`` plus ``setup.finite_fault`` (what
     ``fem.solve``'s loop does every step with ``check_every=1``; for a finite-strain law that includes
     the inversion check det F > 0 and the domain check). After each step, one batched material call at
@@ -171,7 +171,7 @@ def time_interleaved(mesh, materials: dict, steps: int, setup_kwargs: dict | Non
     ``setup_kwargs``: per key, the RunSetup options in place of the undamped default (e.g. ``{}``: the
     default bulk viscosity).
     """
-    from fem.setup import RunSetup
+    from fem.solver.setup import RunSetup
 
     span = mesh.points.max(axis=0) - mesh.points.min(axis=0)
     dt = 0.2 * float(np.prod(span) / mesh.n_cells) ** (1 / mesh.dim)
@@ -209,7 +209,7 @@ def run_finite(sizes, cells, out=print):
     """Rows of the finite-strain table (module docstring), timed by :func:`time_interleaved`."""
     rows = []
     try:
-        from fem.hyperelastic import NeoHookean
+        from fem.materials.hyperelastic import NeoHookean
     except ImportError:
         NeoHookean = None
     for cell in cells:

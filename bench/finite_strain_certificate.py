@@ -24,7 +24,7 @@ import torch
 
 
 def _laws(nu=0.45):
-    from fem.hyperelastic import ArrudaBoyce, Gent, MooneyRivlin, NeoHookean, Ogden, Yeoh
+    from fem.materials.hyperelastic import ArrudaBoyce, Gent, MooneyRivlin, NeoHookean, Ogden, Yeoh
 
     return {
         "Neo-Hookean (μ 0.5 MPa)": NeoHookean(0.5e6, nu=nu),
@@ -37,7 +37,7 @@ def _laws(nu=0.45):
 
 
 def table_certificates(rtol: float) -> None:
-    from fem.hyperelastic import certify_isotropic
+    from fem.materials.hyperelastic import certify_isotropic
 
     print(f"\nCertified sup λ_max(∂P/∂F) over the default domain (ν = 0.45, rtol = {rtol})\n")
     print("| law | kinematics | certified a_b (MPa) | largest found (MPa) | ratio | boxes | seconds |")
@@ -50,10 +50,10 @@ def table_certificates(rtol: float) -> None:
 
 
 def table_timestep(nus, domains, kinematics: str = "plane_strain") -> None:
-    from fem.assembly import Assembly
-    from fem.hyperelastic import NeoHookean
-    from fem.mesh import box, rectangle
-    from fem.timestep import certified_time_step, exact_time_step
+    from fem.discretisation.assembly import Assembly
+    from fem.materials.hyperelastic import NeoHookean
+    from fem.discretisation.mesh import box, rectangle
+    from fem.stability.timestep import certified_time_step, exact_time_step
 
     G, rho = 0.5e6, 1000.0
     if kinematics == "plane_strain":
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     p.add_argument("--rtol", type=float, default=0.02)
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    from fem.hyperelastic import DEFAULT_DOMAIN, StretchDomain
+    from fem.materials.hyperelastic import DEFAULT_DOMAIN, StretchDomain
 
     t0 = time.perf_counter()
     table_certificates(args.rtol)

@@ -5,7 +5,7 @@ only with PS predicted.
     nice -n 10 python bench/hyperelastic_fit.py            # full table (a few minutes on 2 cores)
     python bench/hyperelastic_fit.py --quick               # short neural training, to check the script
 
-Loss of every row (lipmat.fit_hyperelastic): per test, mean of ((P − y)/|y|)² + ((P − y)/max|y|)²,
+Loss of every row (lipmat.fitting.hyperelastic): per test, mean of ((P − y)/|y|)² + ((P − y)/max|y|)²,
 averaged over the tests trained on. The classical laws are fitted by scipy least squares on that
 residual vector (Ogden-3: every triple of distinct exponents from lipmat.models.classical's grid as a
 start, moduli by linear least squares, the 8 best refined over all six parameters). Prints a Markdown
@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from scipy.optimize import least_squares
 
-from lipmat.fit_hyperelastic import _Batch, curve_metrics, fit_hyperelastic
+from lipmat.fitting.hyperelastic import _Batch, curve_metrics, fit_hyperelastic
 from lipmat.models.classical import OGDEN_ALPHA_GRID
-from lipmat.multiaxial import load_multiaxial
+from lipmat.fitting.multiaxial import load_multiaxial
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 FILES = {m: DATA / f"treloar_{f}.csv" for m, f in (("UT", "uniaxial"), ("ET", "equibiaxial"), ("PS", "pureshear"))}
@@ -116,9 +116,9 @@ def neural(train, quick):
 def bulk_table(law, domain=(0.3, 3.5, 0.9, 1.1)) -> None:
     """Certified plane-strain bound and time steps of one fitted law at several K/G (same W1, W2)."""
     import fem
-    from fem.hyperelastic import StretchDomain
+    from fem.materials.hyperelastic import StretchDomain
     from lipmat.cli.dt import compute
-    from lipmat.fit_hyperelastic import empirical_stiffness
+    from lipmat.fitting.hyperelastic import empirical_stiffness
 
     mesh = fem.rectangle(0.1, 0.05, 20, 10, cell="triangle")
     dom = StretchDomain(*domain)
@@ -136,7 +136,7 @@ def bulk_table(law, domain=(0.3, 3.5, 0.9, 1.1)) -> None:
 
 def certificate_check(law, n: int = 100_000) -> None:
     """n random states in the law's domain (half on its boundary) against the certified bound."""
-    from lipmat.fit_hyperelastic import dense_lambda_max, sample_stretches
+    from lipmat.fitting.hyperelastic import dense_lambda_max, sample_stretches
 
     gen = torch.Generator().manual_seed(42)
     print(f"\nCertificate of the joint fit on its domain ({law.domain}):")

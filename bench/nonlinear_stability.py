@@ -1,7 +1,7 @@
 """Nonlinear stability at the certified step: scenarios × (bulk viscosity off / on) × step fraction.
 
-Every run is the central-difference step of :mod:`fem.central_difference` (the one ``fem.solve`` uses),
-with the scheme's energy error (:mod:`fem.discrete_energy`) checked every step and inversion checked
+Every run is the central-difference step of :mod:`fem.solver.central_difference` (the one ``fem.solve`` uses),
+with the scheme's energy error (:mod:`fem.stability.discrete_energy`) checked every step and inversion checked
 every step (1D) or every 10 steps (2D); the energies every 10 steps. Columns:
 
 - status: ``completed``, ``unstable`` (the energy guard tripped: the scheme created more than
@@ -20,7 +20,7 @@ Scenarios (docs/stability.md):
 - ``nlbar``: free 1D bar, ``fem.NonlinearBar`` E1 = 1e6 → E2, ε0 = 0.02, ρ = 1000, v₀ = ±sin(πx),
   20 000 steps (as ``bench/timestep_nonlinear.py``);
 - ``strip``: the demo strip (200 elements, λ = 7.5) pulled with a *linear* ramp over 0.1 s, held 0.05 s;
-- ``plate2d``: plane-strain strip 40 × 10 mm, 40 × 10 Q4, :class:`fem.stiffening.StiffeningElastic`
+- ``plate2d``: plane-strain strip 40 × 10 mm, 40 × 10 Q4, :class:`fem.materials.stiffening.StiffeningElastic`
   (E = 10 MPa, ν = 0.3, 5× stiffer past 2 % strain), left edge held, right edge pulled at 0.1 c₀.
 
     python bench/nonlinear_stability.py                  # everything (a few minutes)
@@ -39,12 +39,12 @@ import numpy as np
 import torch
 
 import fem
-from fem.bc import compile_conditions
-from fem.central_difference import CentralDifference
-from fem.discrete_energy import EnergyGuard
-from fem.forces import InternalForce
-from fem.timestep import certified_time_step, stable_step
-from fem.viscosity import BulkViscosity, ViscousTerm, damping_ratio_bound
+from fem.discretisation.bc import compile_conditions
+from fem.solver.central_difference import CentralDifference
+from fem.stability.discrete_energy import EnergyGuard
+from fem.discretisation.forces import InternalForce
+from fem.stability.timestep import certified_time_step, stable_step
+from fem.stability.viscosity import BulkViscosity, ViscousTerm, damping_ratio_bound
 
 FRACTIONS = (1.0, 0.9, 0.7)
 
@@ -144,7 +144,7 @@ def treloar_model(path: str | None = None, quick: bool = False):
         from lipmat.io import load
 
         return load(path)
-    from lipmat import demo_bar
+    from lipmat.demo import bar as demo_bar
 
     return demo_bar.fit_rubber(quick=quick).model
 
@@ -194,7 +194,7 @@ def pulled_strip(model, *, n_el: int = 200, stretch: float = 7.5, ramp: float = 
 
 def stiff_plate(*, nx: int = 40, ny: int = 10, pull: float = 0.1, k: float = 5.0):
     """Plane-strain stiffening strip pulled at its right edge with ``pull`` × the small-strain P-wave speed."""
-    from fem.stiffening import StiffeningElastic
+    from fem.materials.stiffening import StiffeningElastic
 
     E, nu, rho, lx, ly = 10e6, 0.3, 1000.0, 0.04, 0.01
     mat = StiffeningElastic.from_young(E, nu, k_vol=k, k_dev=k, x0_vol=0.02, x0_dev=0.02)

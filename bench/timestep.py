@@ -10,7 +10,7 @@ Four tables (``--table gmsh|decks|cost|ratios``, default all):
   eigen-solve of the same matrices). Goal ≥ 0.98; a ratio > 1 would be a bug.
 - **decks** — the certified step every shipped example deck (``examples/decks``) resolves to, through
   the solver's own setup (not run), against the exact step of the same bound matrices.
-- **cost** — estimated (:mod:`fem.stepcost`) against measured wall time of the global form, on
+- **cost** — estimated (:mod:`fem.stability.stepcost`) against measured wall time of the global form, on
   T3/Q4/Tet4/Hex8 meshes up to 8e4 dofs: the numbers behind the automatic choice.
 - **ratios** — for isotropic linear elasticity (E = 1, ρ = 1; the ratios do not depend on them) on T3,
   Q4, Tet4 and Hex8 meshes, ν ∈ {0.3, 0.49}, interior-node distortion ∈ {0, 0.2, 0.35}
@@ -41,8 +41,8 @@ import numpy as np
 import torch
 
 import fem
-from fem.material import bound_matrix
-from fem.timestep import certified_time_step, exact_time_step
+from fem.materials.protocol import bound_matrix
+from fem.stability.timestep import certified_time_step, exact_time_step
 
 EDGES = {
     "triangle": [(0, 1), (1, 2), (2, 0)],
@@ -168,7 +168,7 @@ def _lipmat_run(deck: Path, out: Path) -> dict:
 
 def _exact_and_certified(deck_path: Path):
     """(exact undamped critical step 2/√λ_max(M⁻¹K_b), the TimeStep the run's setup certifies, dofs)."""
-    from fem.setup import RunSetup
+    from fem.solver.setup import RunSetup
 
     deck = fem.load_deck(deck_path)
     p = deck.problem
@@ -184,9 +184,9 @@ DENSE_MAX = 4000  # dofs up to which the oracle is a dense eigen-solve (n³ work
 
 
 def oracle_step(a, C, density) -> float:
-    """The critical step ``2/√λ_max(M⁻¹K)`` by exact linear algebra, independent of :mod:`fem.eigenbounds`.
+    """The critical step ``2/√λ_max(M⁻¹K)`` by exact linear algebra, independent of :mod:`fem.stability.eigenbounds`.
 
-    Up to ``DENSE_MAX`` dofs: dense ``eigh`` (:func:`fem.timestep.exact_time_step`). Above: ARPACK in
+    Up to ``DENSE_MAX`` dofs: dense ``eigh`` (:func:`fem.stability.timestep.exact_time_step`). Above: ARPACK in
     shift-invert mode at σ = 1.1 × a Gershgorin bound (above the whole spectrum, so the eigenvalue
     nearest σ is λ_max), then the Rayleigh quotient ``ρ = xᵀAx / xᵀx`` of its vector, computed here.
     ρ ≤ λ_max for any x, so ``2/√ρ`` ≥ the exact step: a ratio ``certified / (2/√ρ)`` is a lower bound
@@ -194,7 +194,7 @@ def oracle_step(a, C, density) -> float:
     """
     import scipy.sparse.linalg as sla
 
-    from fem.eigenbounds import symmetric_scaled
+    from fem.stability.eigenbounds import symmetric_scaled
 
     if a.n_dofs <= DENSE_MAX:
         return exact_time_step(a, C, density, max_dofs=DENSE_MAX)
@@ -214,7 +214,7 @@ def gmsh_table(quick: bool = False) -> list[dict]:
     ``2/√λ_max(M⁻¹K)`` of the same matrices (:func:`oracle_step`). The run's certified step includes
     what the solver applies on top of the bound (the damping-aware factor of the default bulk viscosity,
     ``f = dt·ω_b/2``, and any safety factor; f is the same for both forms, and is read from the step
-    that ``fem.setup.RunSetup`` certifies for the same deck), so the ratio is taken as
+    that ``fem.solver.setup.RunSetup`` certifies for the same deck), so the ratio is taken as
     ``(certified step / f) / exact`` = ``ω_exact / ω_b``: 1 means the proven bound is the exact top
     frequency. The form and its reason are the run's own (the choice depends on measured times).
     """
@@ -258,11 +258,11 @@ DECK_DIR = Path(__file__).resolve().parents[1] / "examples" / "decks"
 
 def decks_table() -> list[dict]:
     """The certified step of every shipped example deck (``examples/decks/*.toml``) as ``fem.solve``
-    resolves it (``fem.setup.RunSetup`` with the deck's t_end and options: the same code path, without
+    resolves it (``fem.solver.setup.RunSetup`` with the deck's t_end and options: the same code path, without
     running the deck), against the exact critical step of the same bound matrices (:func:`oracle_step`).
     Ratio = ``ω_exact / ω_b`` (the damping-aware factor cancels)."""
-    from fem.material import stiffness_bound_for
-    from fem.setup import RunSetup
+    from fem.materials.protocol import stiffness_bound_for
+    from fem.solver.setup import RunSetup
 
     rows = []
     print("\n| deck | mesh | dofs | exact dt (s) | certified dt (s) | ratio (÷ f) | form | why |")
@@ -327,10 +327,10 @@ def ratio_table(quick: bool) -> None:
 
 
 def cost_table(quick: bool = False) -> None:
-    """Estimated (:func:`fem.stepcost.global_cost_estimate`) against measured wall time of the global
+    """Estimated (:func:`fem.stability.stepcost.global_cost_estimate`) against measured wall time of the global
     form — the numbers behind the automatic choice of ``dt = "certified"`` (ν = 0.3; generated meshes
     distorted by 0.2, and the shipped Gmsh meshes)."""
-    from fem.stepcost import global_cost_estimate
+    from fem.stability.stepcost import global_cost_estimate
 
     sizes2, sizes3 = ((20, 60), (4, 8)) if quick else ((40, 100, 200), (8, 12, 16, 20))
     cases = [(f"Gmsh {f}", lambda f=f: fem.Mesh.read(MESH_DIR / f)) for f in GMSH_MESHES]

@@ -25,7 +25,7 @@ import argparse
 import torch
 
 import fem
-from fem.resonance import leapfrog_energy_growth
+from fem.stability.resonance import leapfrog_energy_growth
 
 
 def run(e2: float, factor: float, steps: int) -> str:

@@ -1,6 +1,6 @@
 """Treloar's uniaxial rubber curve fitted with every lipmat model and every classical baseline.
 
-Neural models (``lipmat.fit.fit``, default slope cap 1.1 × the data's largest secant slope):
+Neural models (``lipmat.fitting.stress_strain.fit``, default slope cap 1.1 × the data's largest secant slope):
 
 - ``uniaxial``: the certified monotone 1D law (tangent parametrised, closed-form integral);
 - ``uniaxial_sn``: a spectrally normalised GroupSort network in the same 1D role;
@@ -31,11 +31,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lipmat import demo_bar
+from lipmat.demo import bar as demo_bar
 from lipmat._paths import shipped_data
-from lipmat.data import load_uniaxial
-from lipmat.fit import fit
-from lipmat.loadcases import load_case_stress
+from lipmat.fitting.data import load_uniaxial
+from lipmat.fitting.stress_strain import fit
+from lipmat.fitting.loadcases import load_case_stress
 
 QUICK = os.environ.get("LIPMAT_EXAMPLES_QUICK", "") not in ("", "0")
 #: model name -> (Adam epochs, L-BFGS steps) in quick mode (None: the fit defaults).

@@ -26,11 +26,11 @@ import numpy as np
 import torch
 
 import fem
-from fem import mandel
-from fem.timestep import certified_time_step
+from fem.core import mandel
+from fem.stability.timestep import certified_time_step
 from lipmat._paths import shipped_data
-from lipmat.data import TensorTable
-from lipmat.fit import fit
+from lipmat.fitting.data import TensorTable
+from lipmat.fitting.stress_strain import fit
 
 QUICK = os.environ.get("LIPMAT_EXAMPLES_QUICK", "") not in ("", "0")
 K, G, R0 = 8.33e6, 3.85e6, 0.1           # Pa, Pa, (−)
@@ -70,7 +70,7 @@ BALANCE = float(np.max(RESULT.energies["balance_error"]))
 
 def write_xdmf(out: Path) -> Path:
     """Write the kept frames as an XDMF series (``out/plate/plate.xdmf`` + .h5 files); returns its path."""
-    writer = fem.output.FieldWriter(out / "plate", MESH, format="xdmf", prefix="plate")
+    writer = fem.io.output.FieldWriter(out / "plate", MESH, format="xdmf", prefix="plate")
     with writer:
         for i in range(len(RESULT.times)):
             writer.write(RESULT.times[i], {k: RESULT.fields[k][i] for k in ("displacement", "velocity")},
@@ -80,7 +80,7 @@ def write_xdmf(out: Path) -> Path:
 
 def read_back(index: Path) -> dict:
     """Read an XDMF series with VTK's XDMF reader: times and the last frame's displacement (n_points, 3)."""
-    from fem.output import read_xdmf_last_frame
+    from fem.io.output import read_xdmf_last_frame
 
     return read_xdmf_last_frame(index, point=("displacement",), cell=("stress_xx",))
 

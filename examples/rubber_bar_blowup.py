@@ -1,7 +1,7 @@
 """The rubber strip that blows up at the initial-modulus time step and runs at the certified one.
 
 A 10 cm strip of Treloar's rubber (1D bar, certified uniaxial law fitted to Treloar's curve) is held
-at one end and pulled at the other to 7.5× its length over 0.1 s, then held (``lipmat.demo_bar``).
+at one end and pulled at the other to 7.5× its length over 0.1 s, then held (``lipmat.demo.bar``).
 Treloar's rubber softens and then stiffens about 5× towards λ ≈ 7.6, so:
 
 - at ``Δt₀ = h/c₀``, ``c₀ = √(σ'(0)/ρ)`` — the critical step of the unstrained bar, what a code
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from lipmat import demo_bar
+from lipmat.demo import bar as demo_bar
 
 QUICK = os.environ.get("LIPMAT_EXAMPLES_QUICK", "") not in ("", "0")
 SETUP = demo_bar.BarSetup(n_elements=40 if QUICK else 200)
@@ -41,7 +41,7 @@ FRACTIONS = (1.0, 0.9) if QUICK else (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 def _sweep() -> list[dict]:
     import warnings
 
-    from fem.errors import FemWarning
+    from fem.core.errors import FemWarning
 
     rows, dt0 = [], COMPARISON.dt_initial
     for f in FRACTIONS:
@@ -60,7 +60,7 @@ SWEEP = _sweep()
 
 def plot(out: Path) -> list[Path]:
     """Space–time stretch and waves, energy history (certified run), largest stretch of both runs."""
-    from fem.output import plot_energies
+    from fem.io.output import plot_energies
 
     out.mkdir(parents=True, exist_ok=True)
     c = COMPARISON

@@ -10,7 +10,7 @@ depth 10 mm; ``data/meshes/rubber_sheet.vtu`` is the same mesh). The left edge i
 edge pulled in x to a nominal stretch of 3 by a smooth ramp over 40 ms; the edges contract freely
 sideways. The run takes ``dt = "certified"`` (the global form of the certificate on this mesh), checks
 every quadrature point against the certified domain at every step, and measures the critical step of
-the current state (Lanczos on K(u), an estimate) along the way. See :mod:`lipmat.demo_sheet`.
+the current state (Lanczos on K(u), an estimate) along the way. See :mod:`lipmat.demo.sheet`.
 
     python examples/rubber_sheet.py [OUT_DIR]     # figure, energy plot, XDMF series (default out/examples)
 
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lipmat import demo_sheet
+from lipmat.demo import sheet as demo_sheet
 
 QUICK = os.environ.get("LIPMAT_EXAMPLES_QUICK", "") not in ("", "0")
 SETUP = demo_sheet.QUICK_SETUP if QUICK else demo_sheet.SheetSetup()

@@ -4,7 +4,7 @@ Linear elasticity (E = 210 GPa, ρ = 7850 kg/m³, plane strain) on ``data/meshes
 (2474 triangles, refined towards the hole), for Poisson's ratios 0.3, 0.45 and 0.49:
 
 - certified, element form: ``2/√(max_e λ_max(M_e⁻¹K_e))`` — proven, cheap, names the controlling element;
-- certified, global form: Lanczos on ``M⁻¹K`` once, proven by an LDLᵀ inertia count (``fem.timestep``);
+- certified, global form: Lanczos on ``M⁻¹K`` once, proven by an LDLᵀ inertia count (``fem.stability.timestep``);
 - measured: the critical step of the current tangent by Lanczos (an *estimate*, from above);
 - exact: dense generalized eigen-solve of the same matrices (the oracle);
 - rule of thumb: ``0.9·h_min/c_p`` with ``c_p = √((λ + 2μ)/ρ)`` (P-wave speed, plane strain) and
@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 import fem
-from fem.assembly import Assembly
-from fem.eigenbounds import element_eigen_upper
-from fem.timestep import certified_time_step, critical_time_step, exact_time_step
+from fem.discretisation.assembly import Assembly
+from fem.stability.eigenbounds import element_eigen_upper
+from fem.stability.timestep import certified_time_step, critical_time_step, exact_time_step
 from lipmat._paths import shipped_data
 
 QUICK = os.environ.get("LIPMAT_EXAMPLES_QUICK", "") not in ("", "0")

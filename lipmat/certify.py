@@ -88,7 +88,7 @@ def _candidates(model, strains: torch.Tensor | None, n: int, seed: int) -> torch
         parts.append(strains.detach().reshape(-1, n).to(torch.float64))
     responses = getattr(model, "moduli_bounds", None)
     if callable(responses):          # isotropic potential: strains where p' and q' peak
-        from fem import mandel
+        from fem.core import mandel
         k, g2 = responses()
         eye = mandel.identity(model.kinematics, dtype=torch.float64)
         vol = eye * (k.at / float(eye @ eye)) if abs(k.at) < 1e6 else eye * 0

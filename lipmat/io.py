@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fem.atomic import atomic_write
+from fem.io.atomic import atomic_write
 from lipmat._version import __version__
 from lipmat.errors import CertificateError, ModelFileError
 

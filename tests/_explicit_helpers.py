@@ -24,7 +24,7 @@ def zero_crossings(t, y):
 
 
 class Recorder:
-    """A stand-in for fem.output.FieldWriter: keeps what solve() hands it."""
+    """A stand-in for fem.io.output.FieldWriter: keeps what solve() hands it."""
 
     def __init__(self):
         self.frames, self.closed = [], 0

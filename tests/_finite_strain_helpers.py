@@ -87,7 +87,7 @@ class NeoHookean:
 
     def stiffness_bound(self, kinematics=None) -> float:
         """Proven a_b ≥ λ_max(∂P/∂F) on the box (module docstring); NoStiffnessBound without a domain."""
-        from fem.errors import NoStiffnessBound
+        from fem.core.errors import NoStiffnessBound
 
         b = self.domain
         if b is None:

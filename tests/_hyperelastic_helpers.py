@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from fem.hyperelastic import ArrudaBoyce, Gent, MooneyRivlin, NeoHookean, Ogden, StretchDomain, Yeoh
+from fem.materials.hyperelastic import ArrudaBoyce, Gent, MooneyRivlin, NeoHookean, Ogden, StretchDomain, Yeoh
 
 #: Rubber-like parameters (Pa); Ogden-3 as fitted to Treloar's data (one negative-exponent term).
 LAW_FACTORIES = {

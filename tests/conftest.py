@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from fem.errors import FemWarning
+from fem.core.errors import FemWarning
 from lipmat.errors import LipmatWarning
 
 torch.set_default_dtype(torch.float64)

@@ -433,7 +433,7 @@ def test_internal_error_exits_3_with_a_short_report(monkeypatch, capsys):
 
 def test_stopped_simulation_exits_1(monkeypatch, capsys):
     import lipmat.cli.certify as mod
-    from fem.errors import SimulationError
+    from fem.core.errors import SimulationError
 
     def stop(args):
         raise SimulationError("unstable at step 7")

@@ -24,8 +24,8 @@ import pytest
 import torch
 
 import fem
-from fem.errors import DeckError, FemError, LimitError, MeshError
-from fem.expressions import MAX_DEPTH, MAX_LENGTH, Expression
+from fem.core.errors import DeckError, FemError, LimitError, MeshError
+from fem.deck.expressions import MAX_DEPTH, MAX_LENGTH, Expression
 from lipmat.cli import main
 
 
@@ -153,7 +153,7 @@ def test_generator_spec_is_refused(make, expected):
 def test_huge_generator_spec_is_refused_before_any_array(make, expected):
     with pytest.raises(LimitError) as info:
         make()
-    _has(str(info.value), expected, f"above the limit of {fem.limits.MAX_CELLS:.4g} cells")
+    _has(str(info.value), expected, f"above the limit of {fem.core.limits.MAX_CELLS:.4g} cells")
 
 
 def test_integral_float_counts_are_whole_numbers():
@@ -259,7 +259,7 @@ def test_force_lifts_the_run_size_limits(tmp_path, capsys):
     path2 = _deck(tmp_path, name="d2.toml", time="end = 1e-4\ndt = 1e-8",
                   output='dir = "out2"\nevery = 1\nmax_frames = false\nenergy_csv = false\nplot = false')
     deck = fem.load_deck(path2)
-    assert deck.limits.max_frames is None and deck.limits.max_steps == fem.limits.MAX_STEPS
+    assert deck.limits.max_frames is None and deck.limits.max_steps == fem.core.limits.MAX_STEPS
 
 
 BINARY = [b"\xff\xfe\x00\x01", b"title = 'x'\n\x80\x81", b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
@@ -442,7 +442,7 @@ def test_an_input_that_is_not_a_regular_file_is_refused_not_read(tmp_path, capsy
     with pytest.raises(MeshError, match="not a regular file"):
         fem.Mesh.read(node)
     with pytest.raises(FemError, match="not a regular file"):
-        fem.checkpoint.load_checkpoint(node)
+        fem.io.checkpoint.load_checkpoint(node)
     deck = _deck(tmp_path, mesh='file = "node"')
     _has(_cli_error(capsys, ["run", deck]), "[mesh]", "file = 'node'", "not a regular file")
 
@@ -498,8 +498,8 @@ def test_the_run_size_estimate_matches_a_run(tmp_path, mesh):
                        bcs=(fem.Fixed("left"),), v0=lambda p: np.sin(p))
     writer = fem.FieldWriter(tmp_path, mesh, compression=None)
     r = fem.solve(prob, 1e-4, 1.01e-6, save=fem.SaveAt(every=7, writer=writer))   # shortened to 100 steps
-    assert r.steps == 100 and fem.limits.count_steps(1e-4, 1.01e-6) == r.steps
-    est = fem.limits.estimate_output(mesh, r.steps, save_every=7, energy_every=None)
+    assert r.steps == 100 and fem.core.limits.count_steps(1e-4, 1.01e-6) == r.steps
+    est = fem.core.limits.estimate_output(mesh, r.steps, save_every=7, energy_every=None)
     assert len(writer.files) <= est.frames <= len(writer.files) + 1
     on_disk = sum(p.stat().st_size for p in writer.files)
     frame_bytes = est.bytes - 200.0 * est.energy_rows
@@ -588,7 +588,7 @@ def test_crafted_checkpoint_is_refused_without_running_it(tmp_path):
     torch.save({"version": 2, "x": _Payload()}, tmp_path / "evil2.ck")
     for p in (path, tmp_path / "evil2.ck"):
         with pytest.raises(FemError, match=re.escape(f"refused checkpoint {p}")):
-            fem.checkpoint.load_checkpoint(p)
+            fem.io.checkpoint.load_checkpoint(p)
         with pytest.raises(FemError):
             fem.solve(_bar_problem(), 1e-3, "certified", restart=p)
     assert not marker.exists()
@@ -600,7 +600,7 @@ def test_not_a_checkpoint_is_a_clear_error(tmp_path, content):
     path = tmp_path / "ck.pt"
     path.write_bytes(content)
     with pytest.raises(FemError, match=re.escape(str(path))):
-        fem.checkpoint.load_checkpoint(path)
+        fem.io.checkpoint.load_checkpoint(path)
 
 
 def test_restart_equals_an_uninterrupted_run(tmp_path):

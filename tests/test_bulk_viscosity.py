@@ -1,4 +1,4 @@
-"""Bulk viscosity (fem.viscosity): the damping-aware step is proven (and tight), the quadratic term acts
+"""Bulk viscosity (fem.stability.viscosity): the damping-aware step is proven (and tight), the quadratic term acts
 only where the law stiffens along the motion, and the viscous force is what the stepper applies."""
 import math
 
@@ -7,11 +7,11 @@ import pytest
 import torch
 
 import fem
-from fem.bc import compile_conditions
-from fem.central_difference import CentralDifference
-from fem.forces import InternalForce
-from fem.timestep import certified_time_step, stable_step
-from fem.viscosity import BulkViscosity, ViscousTerm, damped_time_step, damping_ratio_bound, step_factor
+from fem.discretisation.bc import compile_conditions
+from fem.solver.central_difference import CentralDifference
+from fem.discretisation.forces import InternalForce
+from fem.stability.timestep import certified_time_step, stable_step
+from fem.stability.viscosity import BulkViscosity, ViscousTerm, damped_time_step, damping_ratio_bound, step_factor
 
 
 def test_defaults_and_the_proven_damping_ratio():

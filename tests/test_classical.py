@@ -6,8 +6,8 @@ import pytest
 import torch
 from scipy.optimize import brentq
 
-from lipmat import metrics
-from lipmat.data import UniaxialCurve, load_uniaxial
+from lipmat.fitting import metrics
+from lipmat.fitting.data import UniaxialCurve, load_uniaxial
 from lipmat.errors import CertificateError, LipmatError
 from lipmat.models import MODELS
 from lipmat.models.classical import (

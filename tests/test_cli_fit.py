@@ -135,7 +135,7 @@ def test_isotropic_small_strain_moduli_are_the_fitted_law_s(kinematics):
 def test_plot_range_follows_the_data():
     import numpy as np
 
-    from lipmat.plots import plot_range
+    from lipmat.fitting.plots import plot_range
 
     lo, hi = plot_range(np.array([0.001, 0.005, 0.01]))          # a small-strain curve: a small-strain axis
     assert -0.01 < lo < 0 and 0.01 < hi < 0.02

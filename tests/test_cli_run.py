@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fem.errors import FemWarning
-from fem.output import read_pvd
+from fem.core.errors import FemWarning
+from fem.io.output import read_pvd
 from lipmat.cli import main
 
 vtk = pytest.importorskip("vtk")
@@ -95,7 +95,7 @@ def test_an_unstable_run_exits_1_and_keeps_its_output(tmp_path, capsys):
     energy = np.loadtxt(tmp_path / "out" / "energy.csv", delimiter=",", skiprows=1)
     # the history up to the row that stopped the run (the first with a balance error above energy_tol)
     assert energy[-2, 1] <= s["steps"] < energy[-1, 1] and energy[-1, 6] > 0.5
-    from fem.explicit import BALANCE_GRACE_STEPS
+    from fem.solver.explicit import BALANCE_GRACE_STEPS
 
     checked = energy[:-1, 1] >= BALANCE_GRACE_STEPS  # rows the balance check applies to
     assert checked.sum() >= 3 and np.all(energy[:-1, 6][checked] <= 0.5)
@@ -182,7 +182,7 @@ def test_monitor_every_must_be_a_positive_step_count(tmp_path, capsys):
 def test_balance_error_is_relative_to_the_run_s_peak_energy():
     """In the first steps every energy is tiny, so a row-by-row ratio is O(1) there (here 0.5 at row 1)
     while nothing is wrong: the summary divides each residual by the largest energy of the whole run."""
-    from fem.energy import run_balance_error as balance_error
+    from fem.solver.energy import run_balance_error as balance_error
 
     e = {"kinetic": [0.0, 1e-12, 1.0, 1.0], "internal": [0.0, 0.0, 0.0, 0.0],
          "external": [0.0, 2e-12, 1.001, 1.0], "damping": [0.0, 0.0, 0.0, 0.0]}

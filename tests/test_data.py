@@ -1,4 +1,4 @@
-"""lipmat.data readers and lipmat.metrics: units, kinematics, Mandel conversion, every bad-input error."""
+"""lipmat.fitting.data readers and lipmat.fitting.metrics: units, kinematics, Mandel conversion, every bad-input error."""
 import math
 import re
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lipmat import metrics
-from lipmat.data import LOAD_CASES, TensorTable, UniaxialCurve, load_csv, load_table, load_uniaxial
+from lipmat.fitting import metrics
+from lipmat.fitting.data import LOAD_CASES, TensorTable, UniaxialCurve, load_csv, load_table, load_uniaxial
 from lipmat.errors import DataError, LipmatError
 
 DATA = Path(__file__).resolve().parents[1] / "data"

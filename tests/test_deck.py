@@ -8,8 +8,8 @@ import pytest
 
 import fem
 from fem.deck import load_deck, parse_deck
-from fem.errors import DeckError
-from fem.expressions import Expression, Ramp, Sine, Step, Table
+from fem.core.errors import DeckError
+from fem.deck.expressions import Expression, Ramp, Sine, Step, Table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""The scheme's own energy (fem.discrete_energy) and the guard built on it.
+"""The scheme's own energy (fem.stability.discrete_energy) and the guard built on it.
 
 - linear bodies: the scheme conserves it exactly, with loads, prescribed motion, mass damping and
   bulk viscosity, on both force paths (round-off only: no false alarm possible);
@@ -14,7 +14,7 @@ import torch
 
 import fem
 from fem import Checkpoint, Compute, EnergyCheck
-from fem.discrete_energy import DEFAULT_GUARD_TOL, EnergyGuard
+from fem.stability.discrete_energy import DEFAULT_GUARD_TOL, EnergyGuard
 
 
 def _plate_problem(damping=0.0):

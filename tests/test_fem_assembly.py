@@ -6,7 +6,7 @@ import torch
 
 import fem
 from fem import Assembly, LinearElastic, NonlinearBar, bar, box, check_material, distort, mandel, rectangle
-from fem.errors import FemError, MeshError
+from fem.core.errors import FemError, MeshError
 
 MESHES = {
     "line": lambda: bar(2.0, 6),

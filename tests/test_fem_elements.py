@@ -4,8 +4,8 @@ from math import factorial
 import numpy as np
 import pytest
 
-from fem.elements import SUPPORTED_CELL_TYPES, element_for
-from fem.errors import MeshError
+from fem.discretisation.elements import SUPPORTED_CELL_TYPES, element_for
+from fem.core.errors import MeshError
 
 ELEMENTS = [element_for(t) for t in SUPPORTED_CELL_TYPES]
 

@@ -11,7 +11,7 @@ import torch
 import fem
 from fem import (BodyForce, Checkpoint, Compute, EnergyCheck, Fixed, LinearElastic, Monitor, NodalForce, NonlinearBar,
                  Prescribed, Probes, Problem, SaveAt, Traction, bar, box, rectangle, solve)
-from fem.errors import FemError, FemWarning, SimulationError
+from fem.core.errors import FemError, FemWarning, SimulationError
 from _explicit_helpers import Recorder, exact_critical_dt
 
 
@@ -99,7 +99,7 @@ def test_free_vibration_conserves_energy_over_2000_steps():
 
 def test_balance_error_stays_below_its_bound_and_does_not_grow():
     """Random start (energy in every mode) at 0.9 Δt_crit: the balance error is bounded by
-    (ω_max Δt)²/4 (fem.energy) and shows no trend over 2000 steps."""
+    (ω_max Δt)²/4 (fem.solver.energy) and shows no trend over 2000 steps."""
     mesh = rectangle(4.0, 1.0, 8, 2, cell="quad")
     mat = LinearElastic(1.0, 0.3, "plane_strain")
     omega, _, fixed = _cantilever_modes(mesh, mat)
@@ -138,7 +138,7 @@ def test_energy_balance_residual_is_the_exact_leapfrog_identity(damping):
     assert res.completed
     e = res.energies
     residual = e["kinetic"] + e["internal"] - e["external"] + e["damping"] - (e["kinetic"][0] + e["internal"][0])
-    first = fem.setup.RunSetup(prob, dt)
+    first = fem.solver.setup.RunSetup(prob, dt)
     s0 = first.initial_state(first.stepper(dt))
     ama0 = float(torch.dot(s0.a * m, s0.a))
     predicted = dt**2 / 8 * (np.asarray(ama) - ama0)
@@ -213,14 +213,14 @@ def test_tractions_of_a_uniform_stress_equal_its_internal_force(shape):
     s = rng.normal(size=(dim, dim))
     s = s + s.T
     a = fem.Assembly(mesh, thickness=0.7 if dim == 2 else 1.0)
-    sig = fem.mandel.from_tensor(torch.as_tensor(s), kin).expand(a.n_cells, a.nq, -1).contiguous()
+    sig = fem.core.mandel.from_tensor(torch.as_tensor(s), kin).expand(a.n_cells, a.nq, -1).contiguous()
     f_int = a.internal_force(sig).numpy()
     faces = {"left": 0, "right": 0, "bottom": 1, "top": 1, "front": 2, "back": 2}
     f_ext = np.zeros(a.n_dofs)
     for name, axis in list(faces.items())[: 2 * dim]:
         normal = np.zeros(dim)
         normal[axis] = -1.0 if name in ("left", "bottom", "front") else 1.0
-        f_ext += fem.bc.facet_load_vector(mesh, mesh.facets(name), s @ normal, a.thickness if dim == 2 else 1.0)
+        f_ext += fem.discretisation.bc.facet_load_vector(mesh, mesh.facets(name), s @ normal, a.thickness if dim == 2 else 1.0)
     assert np.abs(f_ext - f_int).max() < 1e-12 * np.abs(f_int).max()
 
 
@@ -229,7 +229,7 @@ def test_body_force_and_nodal_force_totals():
     a = fem.Assembly(mesh)
     m = a.lumped_mass(3.0)
     prob = Problem(mesh, LinearElastic(1.0, 0.2), 3.0, loads=[BodyForce([0, 0, -9.81]), NodalForce("top", [1.0, 0, 0])])
-    cond = fem.bc.compile_conditions(prob, a, m)
+    cond = fem.discretisation.bc.compile_conditions(prob, a, m)
     f = cond.external_force(0.0).reshape(-1, 3)
     assert float(f[:, 2].sum()) == pytest.approx(-9.81 * 3.0 * 1.0)
     assert float(f[:, 0].sum()) == pytest.approx(len(mesh.nodes("top")))
@@ -375,7 +375,7 @@ def test_bad_inputs_say_what_was_expected():
         solve(Problem(mesh, mat, 1.0, bcs=[Fixed("left"), Fixed("x == 0 and y == 0", "y")]), 0.1, 0.01)
     with pytest.raises(FemError, match="exactly one of"):
         solve(Problem(mesh, mat, 1.0, bcs=[Prescribed("left", 0)]), 0.1, 0.01)
-    with pytest.raises(fem.errors.MeshError, match="unknown set"):
+    with pytest.raises(fem.core.errors.MeshError, match="unknown set"):
         solve(Problem(mesh, mat, 1.0, bcs=[Fixed("nowhere")]), 0.1, 0.01)
     with pytest.raises(FemError, match="kinematics mismatch"):
         solve(Problem(mesh, LinearElastic(1.0, 0.3, "3d"), 1.0), 0.1, 0.01)
@@ -425,7 +425,7 @@ def test_a_load_ramped_from_rest_is_not_called_unstable_in_its_first_steps():
     """At step 1 of a load ramped up from zero the leapfrog defect (Δt²/8)aᵀMa equals the kinetic
     energy (balance error 1); the balance check starts after BALANCE_GRACE_STEPS, so a short stable
     run completes while NaN/inversion stay checked from step 1."""
-    from fem.explicit import BALANCE_GRACE_STEPS
+    from fem.solver.explicit import BALANCE_GRACE_STEPS
 
     mesh = fem.bar(1.0, 20)
     mat = fem.LinearElastic(E=1.0, nu=0.0, kinematics="uniaxial")

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from fem import EnergyCheck, Fixed, LinearElastic, Probes, Problem, box, solve
-from fem.errors import FemWarning
+from fem.core.errors import FemWarning
 from _explicit_helpers import zero_crossings
 
 L, H = 1.0, 0.05

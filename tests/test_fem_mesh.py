@@ -7,7 +7,7 @@ import pytest
 
 import fem
 from fem import Mesh, bar, box, distort, rectangle
-from fem.errors import MeshError
+from fem.core.errors import MeshError
 
 MESHES = Path(__file__).resolve().parents[1] / "data" / "meshes"
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import fem
-from fem.output import (FieldWriter, atomic_write, plot_energies, read_pvd, write_energy_csv,
+from fem.io.output import (FieldWriter, atomic_write, plot_energies, read_pvd, write_energy_csv,
                         write_probes_csv)
 
 vtk = pytest.importorskip("vtk")

@@ -1,4 +1,4 @@
-"""One way for a material to say "no stiffness bound": raise fem.errors.NoStiffnessBound; anything else
+"""One way for a material to say "no stiffness bound": raise fem.core.errors.NoStiffnessBound; anything else
 from stiffness_bound() is a bug and propagates; bound_matrix refuses NaN and inf."""
 import math
 
@@ -7,7 +7,7 @@ import torch
 
 import fem
 from fem import Fixed, LinearElastic, Problem, bar, bound_matrix, solve
-from fem.errors import FemError, NoStiffnessBound
+from fem.core.errors import FemError, NoStiffnessBound
 
 
 class _Bar(LinearElastic):

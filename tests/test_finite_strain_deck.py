@@ -1,11 +1,11 @@
-"""Finite-strain laws in decks (inline fem.hyperelastic laws and model files) and in `lipmat dt`."""
+"""Finite-strain laws in decks (inline fem.materials.hyperelastic laws and model files) and in `lipmat dt`."""
 import numpy as np
 import pytest
 import torch
 
 import fem
 from fem.deck import parse_deck, run_deck
-from fem.errors import DeckError
+from fem.core.errors import DeckError
 
 from _finite_strain_helpers import Box, NeoHookean
 
@@ -62,7 +62,7 @@ def test_inline_neo_hookean_plane_strain_deck_runs_and_writes_finite_strain_fiel
     deck = _deck(MESH_2D, 'type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = [0.5, 2.0, 0.8, 1.25]\n',
                  rest=REST.replace("fields = false", 'fields = true\nevery = 2'))
     mat = deck.problem.material
-    assert isinstance(mat, fem.hyperelastic.NeoHookean) and mat.domain.lam_hi == 2.0
+    assert isinstance(mat, fem.materials.hyperelastic.NeoHookean) and mat.domain.lam_hi == 2.0
     run = run_deck(deck, out_dir=tmp_path)
     res = run.result
     assert res.status == "completed", res.message
@@ -136,7 +136,7 @@ def test_lipmat_dt_compute_for_a_finite_strain_law():
     assert r["dt_certified"] <= r["dt_critical"]
     a = fem.Assembly(mesh, mode="gradient")
     lin = law.small_strain_twin("plane_strain")
-    from fem.timestep import exact_time_step
+    from fem.stability.timestep import exact_time_step
 
     assert r["dt_critical"] == pytest.approx(exact_time_step(fem.Assembly(mesh), lin.linear_stiffness(), 1000.0),
                                              rel=1e-6)

@@ -27,9 +27,9 @@ import torch
 
 import fem
 from fem import Assembly, rectangle
-from fem.bc import compile_conditions
-from fem.central_difference import CentralDifference
-from fem.forces import InternalForce
+from fem.discretisation.bc import compile_conditions
+from fem.solver.central_difference import CentralDifference
+from fem.discretisation.forces import InternalForce
 
 from _finite_strain_helpers import Box, NeoHookean, random_stretch_state, tangent_at
 
@@ -170,7 +170,7 @@ def test_undamped_finite_strain_run_conserves_energy(cell):
     drifts = []
     for factor in (1.0, 0.5):
         prob = _swing(cell)
-        dt = factor * fem.setup.RunSetup(prob, "certified", **UNDAMPED).dt_certified if factor < 1 else "certified"
+        dt = factor * fem.solver.setup.RunSetup(prob, "certified", **UNDAMPED).dt_certified if factor < 1 else "certified"
         res = fem.solve(prob, 6.0, dt, energy=fem.EnergyCheck(every=1), save=fem.SaveAt(every=5, keep=True),
                         **UNDAMPED)
         assert res.status == "completed", res.message

@@ -13,12 +13,12 @@ import torch
 
 import fem
 from fem import Assembly, box, distort, rectangle
-from fem.errors import FemError
-from fem.faults import inverted_cells, out_of_domain
-from fem.forces import InternalForce, pointwise_stress
-from fem.material import check_material
-from fem.tangent import TangentOperator
-from fem.timestep import certified_time_step, critical_time_step
+from fem.core.errors import FemError
+from fem.solver.faults import inverted_cells, out_of_domain
+from fem.discretisation.forces import InternalForce, pointwise_stress
+from fem.materials.protocol import check_material
+from fem.stability.tangent import TangentOperator
+from fem.stability.timestep import certified_time_step, critical_time_step
 
 from _finite_strain_helpers import Box, NeoHookean, random_rotation, random_stretch_state, tangent_at
 
@@ -132,7 +132,7 @@ def test_small_amplitude_limit_is_linear_elasticity(t, rng):
 
 @pytest.mark.parametrize("t", TYPES)
 def test_tangent_operator_is_the_jacobian_of_the_internal_force(t, rng):
-    """K(u) v of fem.tangent (tabulated A, and one JVP per product) equals the autograd Jacobian of the
+    """K(u) v of fem.stability.tangent (tabulated A, and one JVP per product) equals the autograd Jacobian of the
     dense element path f(u) = Σ B₀ᵀ w P(I + B₀u), at a finite-strain state."""
     mesh = _mesh(t)
     a = Assembly(mesh, mode="gradient")
@@ -159,7 +159,7 @@ def _dense_top_eigenvalue(a, mat, u, mass) -> float:
 def test_certified_step_below_exact_critical_step_at_finite_strain_states(t, rng):
     """At random states inside the law's stretch box: the certified step (element and global form,
     scalar a_b on B₀) ≤ 2/√λ_max(M⁻¹K(u)) from a dense eigen-solve with the autograd tangent; and the
-    measured (Lanczos) critical step of fem.timestep matches the dense one."""
+    measured (Lanczos) critical step of fem.stability.timestep matches the dense one."""
     mesh = _mesh(t)
     a = Assembly(mesh, mode="gradient")
     mat = NeoHookean(mu=1.0, lam=2.0, domain=Box(0.7, 1.5, 0.6, 1.6))
@@ -276,11 +276,11 @@ def test_protocol_checks():
                                      pytest.param("triangle", "neo_hookean", marks=pytest.mark.slow),
                                      pytest.param("hexahedron", "neo_hookean", marks=pytest.mark.slow)])
 def test_certified_step_of_fem_hyperelastic_laws_below_exact_critical_step(t, law, rng):
-    """The same inequality with the certificates of fem.hyperelastic (interval bisection on the
+    """The same inequality with the certificates of fem.materials.hyperelastic (interval bisection on the
     closed-form eigen parts; in plane strain the tighter plane-strain certificate), at random states in
     the certified domain."""
-    hyper = pytest.importorskip("fem.hyperelastic")
-    from fem.material import stiffness_bound_for
+    hyper = pytest.importorskip("fem.materials.hyperelastic")
+    from fem.materials.protocol import stiffness_bound_for
 
     dom = hyper.StretchDomain(0.7, 1.5, 0.7, 1.5)
     mat = (hyper.NeoHookean(1.0, K=3.0, domain=dom) if law == "neo_hookean"

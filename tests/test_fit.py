@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from lipmat.data import TensorTable, UniaxialCurve, load_uniaxial
+from lipmat.fitting.data import TensorTable, UniaxialCurve, load_uniaxial
 from lipmat.errors import LipmatError
-from lipmat.fit import data_stiffness, _as_sets, fit
-from lipmat.loadcases import load_case_stress
+from lipmat.fitting.stress_strain import data_stiffness, _as_sets, fit
+from lipmat.fitting.loadcases import load_case_stress
 from lipmat.models import IsotropicPotential
 
 TRELOAR = Path(__file__).resolve().parents[1] / "data" / "treloar_uniaxial.csv"

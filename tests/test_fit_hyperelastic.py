@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from lipmat.fit_hyperelastic import data_domain, fit_hyperelastic
-from lipmat.multiaxial import MultiaxialCurve, biaxial_nominal, invariant_deviator, load_multiaxial, mode_stretches
+from lipmat.fitting.hyperelastic import data_domain, fit_hyperelastic
+from lipmat.fitting.multiaxial import MultiaxialCurve, biaxial_nominal, invariant_deviator, load_multiaxial, mode_stretches
 
 DATA = Path(__file__).parent.parent / "data"
 

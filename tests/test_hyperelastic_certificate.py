@@ -7,9 +7,9 @@ import pytest
 import torch
 from _hyperelastic_helpers import LAW_FACTORIES, gradients_from, make_law, stretches_in
 
-from fem.hyperelastic import NeoHookean, StretchDomain, certify_isotropic
-from fem.hyperelastic.certificate import _box_upper
-from fem.interval import Interval
+from fem.materials.hyperelastic import NeoHookean, StretchDomain, certify_isotropic
+from fem.materials.hyperelastic.certificate import _box_upper
+from fem.core.interval import Interval
 
 LAWS = list(LAW_FACTORIES)
 KINEMATICS = [("3d", 3), ("plane_strain", 2)]

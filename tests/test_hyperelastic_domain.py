@@ -3,8 +3,8 @@ import pytest
 import torch
 from _hyperelastic_helpers import gradients_from, rotations
 
-from fem.errors import FemError
-from fem.hyperelastic import StretchDomain
+from fem.core.errors import FemError
+from fem.materials.hyperelastic import StretchDomain
 
 D = StretchDomain(0.5, 2.0, 0.8, 1.25)
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 from _hyperelastic_helpers import LAW_FACTORIES, make_law, rotations
 
-from fem.errors import FemError
-from fem.hyperelastic import (ArrudaBoyce, Gent, MooneyRivlin, NeoHookean, NoCertifiedDomain, Ogden,
+from fem.core.errors import FemError
+from fem.materials.hyperelastic import (ArrudaBoyce, Gent, MooneyRivlin, NeoHookean, NoCertifiedDomain, Ogden,
                               StretchDomain, Yeoh)
 
 LAWS = list(LAW_FACTORIES)

@@ -7,12 +7,12 @@ import math
 import pytest
 import torch
 
-from fem.hyperelastic import StretchDomain
-from lipmat.fit_hyperelastic import empirical_stiffness, sample_stretches
+from fem.materials.hyperelastic import StretchDomain
+from lipmat.fitting.hyperelastic import empirical_stiffness, sample_stretches
 from lipmat.io import ModelFileError, load_file, save
 from lipmat.models import MODELS, NeuralHyperelastic
 from lipmat.models.hyperelastic import slope_interval, value_interval
-from fem.interval import Interval
+from fem.core.interval import Interval
 
 DOMAIN = StretchDomain(0.4, 3.0, 0.9, 1.1)
 

@@ -1,10 +1,10 @@
-"""fem.interval: the inclusion property against dense sampling, and outward rounding."""
+"""fem.core.interval: the inclusion property against dense sampling, and outward rounding."""
 from fractions import Fraction
 
 import pytest
 import torch
 
-from fem.interval import Interval, hull
+from fem.core.interval import Interval, hull
 
 
 def _random_intervals(n, lo=-3.0, hi=3.0, positive=False, gen=None):

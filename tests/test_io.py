@@ -7,7 +7,7 @@ import torch
 
 import lipmat
 from lipmat.errors import ModelFileError
-from lipmat.fit import fit
+from lipmat.fitting.stress_strain import fit
 from lipmat.io import load, load_file, save
 from lipmat.models import IsotropicPotential, LipschitzMLP, UniaxialTangent
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from fem.material import LinearElastic
+from fem.materials.classical import LinearElastic
 from lipmat.lipschitz import jacobian
 from lipmat.models import IsotropicPotential
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from fem.hyperelastic import StretchDomain
+from fem.materials.hyperelastic import StretchDomain
 from lipmat.errors import DataError
 from lipmat.models import NeuralHyperelastic
 from lipmat.models.classical import MooneyRivlin, Ogden
-from lipmat.multiaxial import (
+from lipmat.fitting.multiaxial import (
     biaxial_nominal, canonical_mode, invariant_deviator, load_multiaxial, load_tests, mode_stretches,
     partner_stretches, predict, stretch_deviator,
 )

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import fem
-from fem.errors import DeckError
-from fem.viscosity import BulkViscosity
+from fem.core.errors import DeckError
+from fem.stability.viscosity import BulkViscosity
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ def test_kicked_nonlinear_bar(ratio):
 @pytest.fixture(scope="module")
 def treloar():
     torch.set_default_dtype(torch.float64)
-    from lipmat import demo_bar
+    from lipmat.demo import bar as demo_bar
 
     return demo_bar.fit_rubber(quick=True).model
 

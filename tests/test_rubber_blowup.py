@@ -2,7 +2,7 @@
 initial-modulus estimate gives blows up and is stopped with a message; at the certified step it runs
 to the end with a small energy error.
 
-The strip (lipmat.demo_bar, 40 elements) is Treloar's rubber (the certified uniaxial law, quick fit)
+The strip (lipmat.demo.bar, 40 elements) is Treloar's rubber (the certified uniaxial law, quick fit)
 pulled to λ = 7.5. Its tangent falls from σ'(0) to about σ'(0)/4 and then rises to about 4σ'(0), so the
 unstrained bar's critical step h/c₀ is exceeded by the true critical step only once the strain passes
 the stretch where σ' > σ'(0) again. (Linear elasticity at 1.05× the exact critical step diverging and
@@ -15,8 +15,8 @@ import warnings
 import numpy as np
 import pytest
 
-from fem.errors import FemError, FemWarning
-from lipmat import demo_bar
+from fem.core.errors import FemError, FemWarning
+from lipmat.demo import bar as demo_bar
 
 SETUP = demo_bar.BarSetup(n_elements=40)
 
@@ -75,8 +75,8 @@ def test_the_demo_leaves_the_callers_model_and_loggers_as_they_were(rubber):
     import logging
 
     small = demo_bar.BarSetup(n_elements=8, ramp_time=0.01, hold_time=0.002)
-    names = ("fem", "fem.explicit", "fem.observers")
-    logging.getLogger("fem.explicit").setLevel(logging.INFO)
+    names = ("fem", "fem.solver.explicit", "fem.solver.observers")
+    logging.getLogger("fem.solver.explicit").setLevel(logging.INFO)
     try:
         levels = [logging.getLogger(n).level for n in names]
         before = [p.requires_grad for p in rubber.parameters()]
@@ -87,4 +87,4 @@ def test_the_demo_leaves_the_callers_model_and_loggers_as_they_were(rubber):
         assert [p.requires_grad for p in rubber.parameters()] == before
         assert [logging.getLogger(n).level for n in names] == levels
     finally:
-        logging.getLogger("fem.explicit").setLevel(logging.NOTSET)
+        logging.getLogger("fem.solver.explicit").setLevel(logging.NOTSET)

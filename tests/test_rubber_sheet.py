@@ -1,4 +1,4 @@
-"""The pulled rubber sheet (lipmat.demo_sheet): mesh, homogeneous reference, a coarse run at the certified step."""
+"""The pulled rubber sheet (lipmat.demo.sheet): mesh, homogeneous reference, a coarse run at the certified step."""
 import dataclasses
 import math
 
@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import fem
-from fem.hyperelastic import NeoHookean, StretchDomain
-from lipmat import demo_sheet as ds
+from fem.materials.hyperelastic import NeoHookean, StretchDomain
+from lipmat.demo import sheet as ds
 
 COARSE = dataclasses.replace(ds.QUICK_SETUP, n_side=4, n_radial=2, stretch=1.2, ramp_time=0.005)
 
@@ -17,7 +17,7 @@ def _neural_law(setup):
     """The neural law with its initial parameters (no training: the run's properties do not depend on
     the fit, and a fit costs seconds), sized to Treloar's data, with the setup's K/G and domain."""
     from lipmat._paths import shipped_data
-    from lipmat.fit_hyperelastic import as_curves, build_law
+    from lipmat.fitting.hyperelastic import as_curves, build_law
 
     law = build_law(as_curves([shipped_data(f) for f in ds.TRELOAR_FILES]), bulk_ratio=setup.bulk_ratio,
                     domain=StretchDomain(*setup.domain))

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import fem
-from fem.timestep import certified_time_step, critical_time_step, exact_time_step, stable_step
+from fem.stability.timestep import certified_time_step, critical_time_step, exact_time_step, stable_step
 
 MESHES = {
     "T3": lambda: fem.rectangle(2.0, 1.0, 8, 5),

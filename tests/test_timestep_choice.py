@@ -14,9 +14,9 @@ import pytest
 import torch
 
 import fem
-from fem.eigenbounds import global_eigen_upper
-from fem.stepcost import global_cost_estimate, pattern, run_cost_estimate
-from fem.timestep import certified_time_step, choose_certified_step, exact_time_step, stable_step
+from fem.stability.eigenbounds import global_eigen_upper
+from fem.stability.stepcost import global_cost_estimate, pattern, run_cost_estimate
+from fem.stability.timestep import certified_time_step, choose_certified_step, exact_time_step, stable_step
 
 MESHES = {
     "T3": lambda: fem.rectangle(2.0, 1.0, 8, 5),
@@ -97,11 +97,11 @@ def test_forced_forms_are_honoured(n_steps):
 
 def test_no_time_for_the_global_form_falls_back_to_the_element_form(monkeypatch):
     """Estimated as free but given no time: Lanczos is stopped at its deadline, the element form is used."""
-    import fem.stepcost
+    import fem.stability.stepcost
 
     a = _assembly("T3")
     c = _bound(a, 0.3)
-    monkeypatch.setattr(fem.stepcost, "global_cost_estimate",
+    monkeypatch.setattr(fem.stability.stepcost, "global_cost_estimate",
                         lambda asm, **kw: {"total_s": 0.0, "spmv_s": 1e-9, "lanczos_s": 0.0, "proof_s": 0.0})
     ts = choose_certified_step(a, c, RHO, n_steps=1, step_cost_s=1e-12, always_s=0.0)
     assert ts.method == "element" and ts.certified
@@ -274,11 +274,11 @@ def test_restart_reuses_the_form_of_the_checkpointed_run(tmp_path):
 def test_over_the_budget_the_proof_is_done_when_it_pays_for_itself(monkeypatch, proof_s, form):
     """Global form estimated at 10 s against a 100 s run (5 % = 5 s): Lanczos (estimated free) predicts
     the global step; the proof goes ahead only when it costs at most half of the run time it saves."""
-    import fem.stepcost
+    import fem.stability.stepcost
 
     a = _assembly("Q4")
     c = _bound(a, 0.3)
-    monkeypatch.setattr(fem.stepcost, "global_cost_estimate", lambda asm, **kw: {
+    monkeypatch.setattr(fem.stability.stepcost, "global_cost_estimate", lambda asm, **kw: {
         "total_s": 10.0, "assembly_s": 0.0, "lanczos_s": 0.0, "proof_s": proof_s, "spmv_s": 1e-9})
     elem, glob = (certified_time_step(a, c, RHO, method=m) for m in ("element", "global"))
     ts = choose_certified_step(a, c, RHO, n_steps=10**5, step_cost_s=1e-3, always_s=0.0)

@@ -4,7 +4,7 @@ import json
 import pytest
 
 import fem
-from fem.timestep import exact_time_step
+from fem.stability.timestep import exact_time_step
 from lipmat.cli import main
 from lipmat.cli.dt import load_mesh
 

@@ -12,9 +12,9 @@ import scipy.sparse as sp
 import torch
 
 import fem
-from fem.eigenbounds import element_eigen_upper, global_eigen_upper
-from fem.inertia import prove_positive_definite
-from fem.timestep import certified_time_step
+from fem.stability.eigenbounds import element_eigen_upper, global_eigen_upper
+from fem.stability.inertia import prove_positive_definite
+from fem.stability.timestep import certified_time_step
 
 
 def _laplacian(n):
@@ -89,7 +89,7 @@ def test_global_form_falls_back_when_the_proof_cannot_succeed(caplog):
     a = fem.Assembly(fem.rectangle(1.0, 1.0, 6, 6))
     c = fem.LinearElastic(1.0, 0.3, "plane_strain").stiffness_bound()
     elem = certified_time_step(a, c, 1.0)
-    with caplog.at_level(logging.WARNING, logger="fem.timestep"):
+    with caplog.at_level(logging.WARNING, logger="fem.stability.timestep"):
         ts = certified_time_step(a, c, 1.0, method="global", delta=1e-18, max_delta=1e-18)
     assert ts.certified and ts.method == "element" and ts.dt == elem.dt
     assert "not proven" in ts.details["fallback"]

@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 import fem
-from fem.resonance import leapfrog_energy_growth
-from fem.timestep import certified_time_step, critical_time_step
+from fem.stability.resonance import leapfrog_energy_growth
+from fem.stability.timestep import certified_time_step, critical_time_step
 
 
 class TanhPotential(nn.Module):
@@ -139,7 +139,7 @@ def test_lipmat_models():
 
 def _leapfrog_energy_growth(mat, factor, steps):
     """Largest E/E0 of a free bar kicked apart (v0 = ±sin πx) by plain leapfrog at factor × certified
-    (:func:`fem.resonance.leapfrog_energy_growth`, also tabulated by bench/timestep_nonlinear.py)."""
+    (:func:`fem.stability.resonance.leapfrog_energy_growth`, also tabulated by bench/timestep_nonlinear.py)."""
     return leapfrog_energy_growth(mat, factor, steps)[0]
 
 
@@ -156,7 +156,7 @@ def test_certified_step_is_a_frozen_tangent_guarantee_not_a_nonlinear_one():
 
 def test_tangent_product_is_the_derivative_of_the_internal_force():
     """K(u)v against a central difference of f_int, both tangent paths, at a nonlinear state."""
-    from fem.tangent import TangentOperator
+    from fem.stability.tangent import TangentOperator
 
     a = fem.Assembly(MESHES["3d"]())
     mat = _potential("3d", stiffen=True)

@@ -13,7 +13,7 @@ Meshes (Gmsh 4.1 ASCII format, physical groups named as listed):
 - beam.msh                  3D tetrahedra: 1.0 x 0.05 x 0.05 beam along x;
                             surfaces fixed (x = 0), free (x = 1); volume beam.
 - rubber_sheet.vtu          2D quads: 0.1 x 0.1 sheet, central hole of radius 0.0125, structured O-grid
-                            (lipmat.demo_sheet.sheet_mesh, 192 quads); node sets left, right, bottom,
+                            (lipmat.demo.sheet.sheet_mesh, 192 quads); node sets left, right, bottom,
                             top, hole, mid_left, mid_right stored as VTU point masks (fem.Mesh.read).
 """
 from __future__ import annotations
@@ -111,8 +111,8 @@ def beam(path: Path, *, length=1.0, width=0.05, height=0.05, h=0.0125) -> None:
 
 
 def rubber_sheet(path: Path) -> None:
-    """The sheet of lipmat.demo_sheet (examples/rubber_sheet.py, lipmat demo) as a VTU file."""
-    from lipmat.demo_sheet import SheetSetup, sheet_mesh
+    """The sheet of lipmat.demo.sheet (examples/rubber_sheet.py, lipmat demo) as a VTU file."""
+    from lipmat.demo.sheet import SheetSetup, sheet_mesh
 
     sheet_mesh(SheetSetup()).to_meshio().write(path)
 

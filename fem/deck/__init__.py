@@ -1,18 +1,21 @@
 """TOML input decks: a whole explicit simulation in one file.
 
 ``load_deck(path, material_loader=None) -> Deck`` reads and checks a deck and builds the
-:class:`fem.problem.Problem` and the solve settings; :func:`run_deck` runs it and writes the outputs.
+:class:`fem.solver.problem.Problem` and the solve settings; :func:`run_deck` runs it and writes the outputs.
 Everything is checked before anything runs: unknown keys (at any level) are errors that name the
 table and suggest the nearest valid key; wrong types, missing keys, unknown set names, selectors that
 select nothing, missing files and a material whose kinematics does not match the mesh each raise a
-:class:`~fem.errors.DeckError` that says where (file and table) and what was expected. Relative paths
+:class:`~fem.core.errors.DeckError` that says where (file and table) and what was expected. Relative paths
 in the deck are relative to the deck's folder. Selectors are turned into node ids once, at load, with
 the deck's tolerance; the run uses exactly those nodes.
 
 Layout: :mod:`fem.deck.table` (typed TOML access, located errors, "did you mean"),
 :mod:`fem.deck.reader` (the tables -> :class:`Deck`; :data:`MATERIALS`), :mod:`fem.deck.conditions`
 (selections, boundary conditions, loads, amplitudes, initial fields), :mod:`fem.deck.settings`
-(:class:`Deck`, :class:`OutputSettings`), :mod:`fem.deck.run` (:func:`run_deck`).
+(:class:`Deck`, :class:`OutputSettings`), :mod:`fem.deck.run` (:func:`run_deck`), :mod:`fem.deck.expressions` (the safe
+expression evaluator of amplitudes and selectors).
+
+May import: every other package of fem (decks are the top floor).
 
 Schema (``*`` = required; units SI)::
 
@@ -81,7 +84,7 @@ Schema (``*`` = required; units SI)::
     certified_method = "auto"                   # dt = "certified": "auto" (the tight global form when its
                                                 # cost is < 5 % of the run or < 1 s, else the element form),
                                                 # "global" or "element"
-    bulk_viscosity = true                       # bulk viscosity (fem.viscosity), by default its linear term
+    bulk_viscosity = true                       # bulk viscosity (fem.stability.viscosity), by default its linear term
                                                 # only; false: the plain undamped scheme. On, dt = "certified"
                                                 # is the damping-aware step, 0.942x the undamped one at the
                                                 # defaults (xi_b = 0.06; 0.853x with the quadratic term on)
@@ -91,7 +94,7 @@ Schema (``*`` = required; units SI)::
     bulk_viscosity_cap = 0.1                    # largest damping ratio the quadratic term adds (keeps the
                                                 # step proven: xi_b = linear + cap when quadratic > 0)
     energy_guard = 0.01                         # stop as "unstable" when the scheme created more than this
-                                                # fraction of the energy in motion (fem.discrete_energy);
+                                                # fraction of the energy in motion (fem.stability.discrete_energy);
                                                 # false: never
 
     [output]

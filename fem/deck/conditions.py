@@ -14,9 +14,9 @@ from typing import Callable
 
 import numpy as np
 
-from fem.bc import BodyForce, Fixed, NodalForce, Prescribed, Traction
-from fem.errors import DeckError, FemError
-from fem.expressions import Constant, Expression, Ramp, Sine, Step, Table as TableAmplitude
+from fem.discretisation.bc import BodyForce, Fixed, NodalForce, Prescribed, Traction
+from fem.core.errors import DeckError, FemError
+from fem.deck.expressions import Constant, Expression, Ramp, Sine, Step, Table as TableAmplitude
 from fem.deck.table import REQUIRED, Table
 
 __all__ = ["select", "named_selection", "read_bc", "read_load", "read_amplitude", "read_initial", "AMPLITUDES"]
@@ -81,7 +81,7 @@ class _Scaled:
 
 
 def read_bc(t: Table, mesh, tol: float):
-    """A :class:`~fem.bc.Fixed` or :class:`~fem.bc.Prescribed` from one ``[[bc]]`` table."""
+    """A :class:`~fem.discretisation.bc.Fixed` or :class:`~fem.discretisation.bc.Prescribed` from one ``[[bc]]`` table."""
     kind = t.string("type", "fixed", choices=("fixed", "displacement", "velocity"))
     dim = mesh.dim
     if kind == "fixed":
@@ -144,7 +144,7 @@ def read_amplitude(t: Table):
 
 
 def read_load(t: Table, mesh, tol: float):
-    """A :class:`~fem.bc.NodalForce`, :class:`~fem.bc.Traction` or :class:`~fem.bc.BodyForce` from ``[[load]]``."""
+    """A :class:`~fem.discretisation.bc.NodalForce`, :class:`~fem.discretisation.bc.Traction` or :class:`~fem.discretisation.bc.BodyForce` from ``[[load]]``."""
     kind = t.string("type", choices=("nodal", "traction", "body"))
     dim = mesh.dim
     if kind == "body":

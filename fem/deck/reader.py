@@ -11,15 +11,16 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from fem import mandel
+from fem.core import mandel
 from fem.deck.conditions import read_bc, read_initial, read_load, select
 from fem.deck.settings import Deck, OutputSettings
 from fem.deck.table import REQUIRED, Table
-from fem import hyperelastic
-from fem.errors import DeckError, FemError
-from fem.limits import Limits, check_device, check_threads, check_modulus, check_poisson, check_run, count_steps, estimate_output
-from fem.material import LinearElastic, NonlinearBar, check_material
-from fem.mesh import Mesh, bar, box, rectangle
+from fem.materials import hyperelastic
+from fem.core.errors import DeckError, FemError
+from fem.core.limits import Limits, check_device, check_threads, check_modulus, check_poisson, check_run, count_steps, estimate_output
+from fem.materials.classical import LinearElastic, NonlinearBar
+from fem.materials.protocol import check_material
+from fem.discretisation.mesh import Mesh, bar, box, rectangle
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 MATERIALS: dict[str, tuple[type, dict[str, Any]]] = {
     "linear_elastic": (LinearElastic, {"E": REQUIRED, "nu": 0.0}),
     "nonlinear_bar": (NonlinearBar, {"E1": REQUIRED, "E2": REQUIRED, "eps0": REQUIRED}),
-    # finite strain (plane strain and 3D meshes), fem.hyperelastic: + exactly one of K, nu; optional domain
+    # finite strain (plane strain and 3D meshes), fem.materials.hyperelastic: + exactly one of K, nu; optional domain
     "neo_hookean": (hyperelastic.NeoHookean, {"mu": REQUIRED}),
     "mooney_rivlin": (hyperelastic.MooneyRivlin, {"C10": REQUIRED, "C01": REQUIRED}),
     "yeoh": (hyperelastic.Yeoh, {"C1": REQUIRED, "C2": 0.0, "C3": 0.0}),
@@ -88,7 +89,7 @@ def _finite_strain_options(t: Table) -> dict:
     return kw
 
 
-#: [solver] keys of the stability options (:mod:`fem.viscosity`, :mod:`fem.discrete_energy`)
+#: [solver] keys of the stability options (:mod:`fem.stability.viscosity`, :mod:`fem.stability.discrete_energy`)
 STABILITY_KEYS = ("bulk_viscosity", "bulk_viscosity_linear", "bulk_viscosity_quadratic", "bulk_viscosity_cap",
                   "energy_guard")
 
@@ -103,7 +104,7 @@ class _Reader:
         self.tol = DEFAULT_TOL
 
     def read(self) -> Deck:
-        from fem.problem import Problem
+        from fem.solver.problem import Problem
 
         top = Table(self.data, "[top level]", self.name)
         top.check(_TOP)
@@ -305,8 +306,8 @@ class _Reader:
     def stability(t: Table | None) -> dict:
         """[solver] bulk_viscosity (true/false), bulk_viscosity_linear / _quadratic / _cap (numbers >= 0) and
         energy_guard (a number > 0 or false): the Deck's ``viscosity`` and ``energy_guard``."""
-        from fem.discrete_energy import DEFAULT_GUARD_TOL
-        from fem.viscosity import BulkViscosity
+        from fem.stability.discrete_energy import DEFAULT_GUARD_TOL
+        from fem.stability.viscosity import BulkViscosity
 
         if t is None:
             return {"viscosity": BulkViscosity(), "energy_guard": DEFAULT_GUARD_TOL}
@@ -323,8 +324,8 @@ class _Reader:
             raise t.error(str(exc)) from None
 
     def certified_method(self, t: Table | None) -> str:
-        """[solver] certified_method: the form of dt = "certified" (:class:`fem.timestep.CertifiedStep`)."""
-        from fem.timestep import CERTIFIED_METHODS
+        """[solver] certified_method: the form of dt = "certified" (:class:`fem.stability.timestep.CertifiedStep`)."""
+        from fem.stability.timestep import CERTIFIED_METHODS
 
         return "auto" if t is None else t.string("certified_method", "auto", choices=CERTIFIED_METHODS)
 

@@ -32,7 +32,7 @@ class _SeriesWithEnergy:
         self.flush()
 
     def flush(self):
-        from fem.output import write_energy_csv
+        from fem.io.output import write_energy_csv
 
         if self.path is not None and self.rows:
             write_energy_csv(self.path, {k: np.array([r[k] for r in self.rows]) for k in self.rows[0]})
@@ -50,9 +50,9 @@ def run_deck(deck, *, out_dir=None, progress: bool | None = None) -> DeckRun:
     and the energy plot; everything atomically. Returns a :class:`DeckRun` whatever the run's status
     (a stopped run keeps what it wrote); bad settings raise FemError before anything runs.
     """
-    from fem.errors import LimitError
-    from fem.explicit import solve
-    from fem.output import (FieldWriter, check_target, plot_energies, prepare_output_dir, write_energy_csv,
+    from fem.core.errors import LimitError
+    from fem.solver.explicit import solve
+    from fem.io.output import (FieldWriter, check_target, plot_energies, prepare_output_dir, write_energy_csv,
                             write_probes_csv)
 
     out = deck.output if out_dir is None else deck.output.moved_to(out_dir)

@@ -46,7 +46,7 @@ class OutputSettings:
 class Deck:
     """A checked deck: the problem, the time settings, solver options and output settings.
 
-    ``problem`` is a :class:`fem.problem.Problem` whose conditions name node/facet sets selected once at
+    ``problem`` is a :class:`fem.solver.problem.Problem` whose conditions name node/facet sets selected once at
     load (selectors are registered in the mesh under their own text, or ``"<selector> [tol=...]"`` for
     a non-default tolerance); ``dt`` a float (s) or ``"certified"``; ``material_source`` says where the
     material came from (``"linear_elastic"`` or the model path).
@@ -66,16 +66,16 @@ class Deck:
     threads: int | None = None
     raw: dict = field(default_factory=dict, repr=False)
     monitor_every: int | None = None
-    limits: Any = None   # fem.limits.Limits of the run (None: the defaults)
+    limits: Any = None   # fem.core.limits.Limits of the run (None: the defaults)
     certified_method: str = "auto"
-    viscosity: Any = None       # fem.viscosity.BulkViscosity ([solver] bulk_viscosity*; None: the defaults)
-    energy_guard: float | None = 0.01   # [solver] energy_guard (fem.discrete_energy); None: off
+    viscosity: Any = None       # fem.stability.viscosity.BulkViscosity ([solver] bulk_viscosity*; None: the defaults)
+    energy_guard: float | None = 0.01   # [solver] energy_guard (fem.stability.discrete_energy); None: off
 
     def solve_kwargs(self, *, writer=None, on_row=None) -> dict:
         """Keyword arguments of :func:`fem.solve`; ``writer`` gets the frames, ``on_row`` the energy rows."""
         import torch
 
-        from fem.solve_options import Compute, EnergyCheck, Monitor, Probes, SaveAt
+        from fem.solver.solve_options import Compute, EnergyCheck, Monitor, Probes, SaveAt
 
         o = self.output
         return {"t_end": self.t_end, "dt": self.dt, "allow_unsafe_dt": self.allow_unsafe_dt,

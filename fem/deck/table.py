@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fem.errors import DeckError
+from fem.core.errors import DeckError
 
 __all__ = ["Table", "REQUIRED"]
 

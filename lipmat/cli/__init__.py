@@ -70,7 +70,7 @@ def bad_input_types() -> tuple[type, ...]:
 
     types: list[type] = [LipmatError, OSError]
     try:
-        from fem.errors import FemError
+        from fem.core.errors import FemError
         types.append(FemError)
     except ImportError:             # pragma: no cover - fem is part of the same distribution
         pass
@@ -79,7 +79,7 @@ def bad_input_types() -> tuple[type, ...]:
 
 def _stopped_type() -> tuple[type, ...]:
     try:
-        from fem.errors import SimulationError
+        from fem.core.errors import SimulationError
         return (SimulationError,)
     except ImportError:             # pragma: no cover
         return ()

@@ -17,7 +17,7 @@ Writes into --out (default out/demo):
   treloar_uniaxial.pt   the fitted, certified model (lipmat run / lipmat dt can use it)
   sheet.png, sheet_energy.png, sheet/sheet.xdmf, treloar_hyperelastic.pt   the 2D part: a plane-strain
                         rubber sheet with a hole pulled to stretch 3 with the neural hyperelastic law fitted
-                        to Treloar's UT+ET+PS curves, at the certified step (lipmat.demo_sheet)
+                        to Treloar's UT+ET+PS curves, at the certified step (lipmat.demo.sheet)
   summary.json, summary.txt
 Logging goes to stderr, the summary to stdout (--json: the summary as JSON). --quick: a quicker fit
 and a coarser strip and sheet (for tests; about 15 s).
@@ -65,17 +65,17 @@ def _logging() -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    from fem.output import atomic_write
+    from fem.io.output import atomic_write
 
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def demo(out: Path, *, quick: bool = False, progress: bool | None = None) -> dict:
     """Run the demo into ``out``; returns the summary dict (see the module docstring)."""
-    from fem.output import FieldWriter, plot_energies, write_energy_csv
-    from lipmat import demo_bar
+    from fem.io.output import FieldWriter, plot_energies, write_energy_csv
+    from lipmat.demo import bar as demo_bar
     from lipmat._paths import shipped_data
-    from lipmat.data import load_uniaxial
+    from lipmat.fitting.data import load_uniaxial
     from lipmat.io import save
 
     out.mkdir(parents=True, exist_ok=True)
@@ -113,7 +113,7 @@ def demo(out: Path, *, quick: bool = False, progress: bool | None = None) -> dic
     demo_bar.plot_max_stretch(out / "stretch.png", cmp)
 
     s = cmp.summary()
-    from lipmat import demo_sheet
+    from lipmat.demo import sheet as demo_sheet
 
     sheet = demo_sheet.demo(out, quick=quick, progress=progress)
     return {
@@ -162,7 +162,7 @@ def summary_text(s: dict) -> str:
         f"                   {s['initial_message']}",
     ]
     if "sheet" in s:
-        from lipmat.demo_sheet import summary_lines
+        from lipmat.demo.sheet import summary_lines
 
         lines += summary_lines(s["sheet"])
     lines.append(f"  wall time        {s.get('wall_time_s', float('nan')):.1f} s")

@@ -195,9 +195,9 @@ def compute(mesh, material, density: float, *, method: str = "both", damping_rat
             safety: float = 1.0) -> dict:
     """Every number ``lipmat dt`` reports, as a JSON-ready dict (see ``run``)."""
     import fem
-    from fem.limits import check_certified_step, check_stiffness_bound
-    from fem.material import stiffness_bound_for
-    from fem.timestep import certified_time_step, critical_time_step
+    from fem.core.limits import check_certified_step, check_stiffness_bound
+    from fem.materials.protocol import stiffness_bound_for
+    from fem.stability.timestep import certified_time_step, critical_time_step
 
     check_options(density, damping_ratio, safety)
     damping = damping_ratio
@@ -232,7 +232,7 @@ def compute(mesh, material, density: float, *, method: str = "both", damping_rat
 
 def _run_viscosity_factor() -> float:
     """The factor ``fem.solve``'s default bulk viscosity applies to a certified step (its proven ξ_b)."""
-    from fem.viscosity import BulkViscosity, damping_ratio_bound, step_factor
+    from fem.stability.viscosity import BulkViscosity, damping_ratio_bound, step_factor
 
     return step_factor(damping_ratio_bound(BulkViscosity()))
 
@@ -266,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_options(args.density, args.damping_ratio, args.safety)
     mesh = load_mesh(args.mesh)
-    from fem.assembly import KINEMATICS_OF_DIM
+    from fem.discretisation.assembly import KINEMATICS_OF_DIM
 
     material = load_material(args.model, KINEMATICS_OF_DIM[mesh.dim])
     r = compute(mesh, material, args.density, method=args.method, damping_ratio=args.damping_ratio, safety=args.safety)

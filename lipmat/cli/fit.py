@@ -29,7 +29,7 @@ from lipmat.errors import LipmatError
 
 HELP = "fit a material law to CSV measurements and write a model file"
 
-#: Neural models (lipmat.fit) and classical laws (lipmat.models.classical) the command fits.
+#: Neural models (lipmat.fitting.stress_strain) and classical laws (lipmat.models.classical) the command fits.
 NEURAL = ("uniaxial", "uniaxial_sn", "isotropic", "mlp", "hyperelastic")
 CLASSICAL = ("linear", "neohookean", "mooney_rivlin", "yeoh", *(f"ogden{k}" for k in range(1, 7)), "gent",
              "arruda_boyce")
@@ -83,8 +83,8 @@ def check_model_name(name: str) -> None:
 
 
 def _extra_models() -> tuple[str, ...]:
-    """Further fitted models registered in lipmat.fit.DEFAULTS (beyond the neural ones listed above)."""
-    from lipmat.fit import DEFAULTS
+    """Further fitted models registered in lipmat.fitting.stress_strain.DEFAULTS (beyond the neural ones listed above)."""
+    from lipmat.fitting.stress_strain import DEFAULTS
     return tuple(n for n in DEFAULTS if n not in NEURAL)
 
 
@@ -108,7 +108,7 @@ def default_out(data: list[str]) -> Path:
 
 def run(args) -> int:
     from lipmat.cli._output import dumps, output_file
-    from lipmat.data import load_csv
+    from lipmat.fitting.data import load_csv
     from lipmat.io import save
 
     check_model_name(args.model)
@@ -120,7 +120,7 @@ def run(args) -> int:
     if args.modes or args.bulk_ratio is not None or args.nu is not None or args.domain is not None:
         raise LipmatError("--mode, --bulk-ratio, --nu and --domain belong to --model hyperelastic")
     items = [load_csv(p, stress_unit=args.stress_unit) for p in args.data]
-    from lipmat.fit import DEFAULTS, _as_sets, fit
+    from lipmat.fitting.stress_strain import DEFAULTS, _as_sets, fit
 
     if args.model in DEFAULTS:
         result = fit(args.model, items, epochs=args.epochs, seed=args.seed,
@@ -139,7 +139,7 @@ def run(args) -> int:
     if baselines is not None:
         report["baselines"] = {n: m for n, (_, m) in baselines.items()}
     if plot is not None:
-        from lipmat.plots import plot_fit
+        from lipmat.fitting.plots import plot_fit
         output_file(plot, "--plot", create=True)
         plot_fit(plot, model, _as_sets(items),
                  baselines={n: fn for n, (fn, _) in baselines.items()} if baselines else None)
@@ -152,9 +152,9 @@ def run(args) -> int:
 
 
 def _run_hyperelastic(args, out, plot) -> int:
-    """The finite-strain neural law: lipmat.fit_hyperelastic does the work."""
+    """The finite-strain neural law: lipmat.fitting.hyperelastic does the work."""
     from lipmat.cli._output import dumps, output_file
-    from lipmat.fit_hyperelastic import print_fit, run_fit_cli
+    from lipmat.fitting.hyperelastic import print_fit, run_fit_cli
 
     output_file(out, "--out", create=True)          # the default out/ folder may not exist yet
     if plot is not None:
@@ -207,7 +207,7 @@ def _fit_classical(args, items):
     """Fit a classical baseline (lipmat.models.classical) to one curve; (model, report dict)."""
     import time
 
-    from lipmat import metrics
+    from lipmat.fitting import metrics
     from lipmat.errors import CertificateError
     from lipmat.models.classical import fit_baseline
 
@@ -239,7 +239,7 @@ def _fit_classical(args, items):
 
 def _baselines(curve) -> dict:
     """name -> (strain (k,) -> stress (k,) Pa, {r2, rmse, mape}) of every classical law fitted to ``curve``."""
-    from lipmat import metrics
+    from lipmat.fitting import metrics
     from lipmat.models.classical import BASELINES, fit_baseline
 
     if getattr(curve, "strain", None) is None or curve.strain.ndim != 1:

@@ -35,7 +35,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (default: on a terminal)")
     parser.add_argument("--force", action="store_true",
-                        help="run even above the run-size limits (1e8 steps, 1e4 frames, 20 GB; fem.limits)")
+                        help="run even above the run-size limits (1e8 steps, 1e4 frames, 20 GB; fem.core.limits)")
 
 
 def load_model(path: str):
@@ -52,7 +52,7 @@ def run(args) -> int:
     if args.out is not None:
         output_dir(args.out, "--out", create=False)
     wall0 = time.perf_counter()
-    from fem.limits import Limits
+    from fem.core.limits import Limits
 
     deck = load_deck(args.deck, material_loader=load_model, limits=Limits.off() if args.force else None)
     progress = False if args.no_progress else None
@@ -90,7 +90,7 @@ def _dt_source(deck, result) -> str:
 
 def _summary(deck, done, deck_arg: str, wall: float) -> dict:
     r = done.result
-    from fem.energy import run_balance_error
+    from fem.solver.energy import run_balance_error
 
     err_max, err_final = run_balance_error(r.energies)
     mesh = deck.problem.mesh

@@ -10,6 +10,8 @@ norms, never power-iteration estimates); :func:`empirical_lipschitz` gives the m
 - :mod:`.blocks`       ``Residual``, ``Scale``
 - :mod:`.certificate`  ``lipschitz_bound``
 - :mod:`.empirical`    ``empirical_lipschitz`` -> ``EmpiricalBound(value, x, sampled)``, ``jacobian``
+
+May import: lipmat.errors.
 """
 from lipmat.lipschitz.activations import ACTIVATION_CONSTANTS, GroupSort, MaxMin, activation_constant
 from lipmat.lipschitz.blocks import Residual, Scale

@@ -1,4 +1,7 @@
-"""Constitutive models: strain -> stress in Mandel form, each with ``stiffness_bound()``."""
+"""Constitutive models: strain -> stress in Mandel form, each with ``stiffness_bound()``.
+
+May import: lipmat.errors, lipmat.lipschitz, fem.
+"""
 
 __all__: list[str] = []
 

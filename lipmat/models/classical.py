@@ -54,7 +54,7 @@ import torch
 from scipy.optimize import least_squares, minimize_scalar
 from torch import nn
 
-from fem.errors import NoStiffnessBound
+from fem.core.errors import NoStiffnessBound
 from lipmat.errors import CertificateError, LipmatError
 from lipmat.models._common import StressAlias, check_strain
 
@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 class NoGlobalBound(CertificateError, NoStiffnessBound):
     """The law's tangent dP/dλ is unbounded over its domain: there is no global stiffness certificate.
 
-    Also fem's :class:`~fem.errors.NoStiffnessBound`, the way a material tells the solver it has no bound.
+    Also fem's :class:`~fem.core.errors.NoStiffnessBound`, the way a material tells the solver it has no bound.
     """
 
 

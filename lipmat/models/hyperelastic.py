@@ -12,18 +12,18 @@ The two *derivatives* are learned, each from :class:`~lipmat.models.response.Mon
 and Ŵ₁, Ŵ₂ are their closed-form primitives. The falling part matters for Treloar's data (Carroll's
 W = aI1 + bI1⁴ + c√I2, whose W2 = c/(2√I2) decreases, fits all three modes); a₁ > 0 and a₂ are free.
 
-Volumetric term: V(J) = −p₀ ln J + κ/4 (J² − 1 − 2 ln J) (:mod:`fem.hyperelastic.volumetric`, shared with
+Volumetric term: V(J) = −p₀ ln J + κ/4 (J² − 1 − 2 ln J) (:mod:`fem.materials.hyperelastic.volumetric`, shared with
 the classical laws) with p₀ = 2W1(0) + 4W2(0), so P(I) = 2W1 + 4W2 + V'(1) = 0 (stress-free at F = I),
 and κ chosen so the small-strain bulk modulus is the user's K:
 
     G = 2(W1 + W2),   K = κ + 2G/3 + 4W2 + 4W11 + 16W22     (all at I1 = I2 = 3)
 
 At J = 1 the invariants equal the isochoric ones, so the law restricted to incompressible states *is*
-the incompressible law W(I1, I2) fitted to the test data (:mod:`lipmat.multiaxial`); K only sets how
+the incompressible law W(I1, I2) fitted to the test data (:mod:`lipmat.fitting.multiaxial`); K only sets how
 close to J = 1 a deck's states stay. A larger K means a larger certified stiffness and a smaller
 certified time step, Δt ∝ 1/√a_b (docs/hyperelastic.md measures it).
 
-Certificate: ``stiffness_bound(kinematics)`` is fem's :func:`~fem.hyperelastic.certify_isotropic` over
+Certificate: ``stiffness_bound(kinematics)`` is fem's :func:`~fem.materials.hyperelastic.certify_isotropic` over
 ``domain`` (principal stretches in [λ_lo, λ_hi], J in [J_lo, J_hi]); this module supplies
 :meth:`derivative_bounds`: interval enclosures of W1, W2, V', W11, W22, V'' over boxes of (I1, I2, J):
 
@@ -43,12 +43,12 @@ import math
 import torch
 from torch import nn
 
-from fem.hyperelastic.base import bulk_from
-from fem.hyperelastic.domain import StretchDomain
-from fem.hyperelastic.invariant import Derivatives, InvariantLaw
-from fem.hyperelastic.kinematics import check_F, invariants
-from fem.hyperelastic.volumetric import Volumetric, kappa_for
-from fem.interval import Interval
+from fem.materials.hyperelastic.base import bulk_from
+from fem.materials.hyperelastic.domain import StretchDomain
+from fem.materials.hyperelastic.invariant import Derivatives, InvariantLaw
+from fem.materials.hyperelastic.kinematics import check_F, invariants
+from fem.materials.hyperelastic.volumetric import Volumetric, kappa_for
+from fem.core.interval import Interval
 from lipmat.errors import LipmatError
 from lipmat.models.response import MonotoneResponse, softplus
 

@@ -1,6 +1,6 @@
 """Isotropic small-strain potential ψ(ε) = ψ_vol(tr ε) + ψ_dev(‖dev ε‖) with a matrix certificate.
 
-Notation (Mandel vectors, :mod:`fem.mandel`): ``i`` the identity's components, ``θ = iᵀe = tr ε``,
+Notation (Mandel vectors, :mod:`fem.core.mandel`): ``i`` the identity's components, ``θ = iᵀe = tr ε``,
 ``P = P_dev``, ``r = √(eᵀPe) = ‖dev ε‖_F`` (the 3D deviator; in plane strain ε33 = 0 enters it). Two
 scalar monotone responses (:class:`~lipmat.models.response.MonotoneResponse`) give
 
@@ -36,7 +36,7 @@ import math
 import torch
 from torch import nn
 
-from fem import mandel
+from fem.core import mandel
 from lipmat.errors import LipmatError
 from lipmat.models._common import StressAlias, check_strain
 from lipmat.models.response import MonotoneResponse, SupBound

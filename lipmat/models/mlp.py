@@ -22,7 +22,7 @@ import math
 import torch
 from torch import nn
 
-from fem import mandel
+from fem.core import mandel
 from lipmat.errors import LipmatError
 from lipmat.lipschitz import GroupSort, Scale, lipschitz_bound, refine_estimates, spectral_norm
 from lipmat.models._common import StressAlias, check_strain

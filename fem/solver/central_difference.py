@@ -1,0 +1,222 @@
+"""The central-difference (leapfrog) step with lumped mass, constraints and mass-proportional damping.
+
+Written in velocity-Verlet form, which is algebraically the half-step-velocity leapfrog
+(Belytschko, Liu & Moran, *Nonlinear Finite Elements*, Box 6.1) with velocities also kept at whole
+steps. With ``M`` the lumped mass, ``C = αM`` and ``F(t, u, v) = f_ext(t) − f_int(u) − αMv``::
+
+    v_{n+½} = v_n + (Δt/2) a_n
+    u_{n+1} = u_n + Δt v_{n+½}
+    a'      = M⁻¹ (f_ext(t_{n+1}) − f_int(u_{n+1}))
+    v_{n+1} = (v_{n+½} + (Δt/2) a') / (1 + αΔt/2),    a_{n+1} = a' − α v_{n+1}
+
+The damping force is taken at the *whole-step* velocity ``v_{n+1} = (v_{n+½} + v_{n+3/2})/2``
+(centred), which is explicit because ``C`` is diagonal. This keeps second order, and the stability
+limit stays ``Δt ≤ 2/ω_max`` for every α ≥ 0: the characteristic polynomial of a mode is
+``(1+c) z² − (2 − ω²Δt²) z + (1−c)``, ``c = αΔt/2``, whose roots lie in the unit disc iff
+``ωΔt ≤ 2``. (The smaller ``(2/ω)(√(1+ξ²) − ξ)`` limit belongs to the variant that lags the damping
+force by half a step.)
+
+Constrained dofs (fixed / prescribed) take their half-step velocity from the prescription,
+``v_{n+½} = (g(t_{n+1}) − g(t_n))/Δt`` (displacement, hit exactly: u is then set to ``g(t_{n+1})``)
+or ``h(t_{n+½})`` (velocity), their whole-step velocity is the mean of the two neighbouring half
+steps and their acceleration the difference quotient. The reaction that enforces the motion is
+``r = M(a + αv) − (f_ext − f_int)`` there, so ``M a = f_ext − f_int − αMv + r`` holds at every dof.
+
+Bulk viscosity (optional, :mod:`fem.stability.viscosity`): with its quadratic term (material path), a viscous stress
+``σ_v`` from the half-step strain rate ``(ε_{n+1} − ε_n)/Δt`` is added to the stress before ``Bᵀ`` (one
+SpMV as before); the linear term alone (a linear material, or ``quadratic=0``) is the force
+``(τ b1/Δt)(f_int(u_{n+1}) − f_int(u_n))``, one fused update. It is lagged by half a step,
+so the stable step becomes ``(2/ω)(√(1+ξ²) − ξ)`` (:func:`fem.stability.viscosity.damping_ratio_bound`). Its
+work goes into the dissipation increment ``ΔW_damp``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+__all__ = ["State", "CentralDifference"]
+
+
+@dataclass
+class State:
+    """The solution at one time step (tensors of the solver's dtype/device).
+
+    step, t; u, v, a: (n_dofs,) displacement, velocity, acceleration at ``t``.
+    The rest is solver bookkeeping: f_int, f_ext (n_dofs,) or None; reaction (k,) at the moving
+    constrained dofs; vh_c (k_c,) the constrained dofs' next half-step velocity; strain, stress
+    (n_cells, nq, n_strain) on the material path (None on the linear path); increments: floats
+    ``(ΔW_int, ΔW_ext, ΔW_damp)`` of the step that led here (ΔW_damp: mass damping + viscosity).
+    With bulk viscosity: on the material path ``f_int`` includes the viscous force, and dstrain,
+    dstress (n_cells, nq, n_strain), visc (n_cells, nq, 3) are the viscous state of the step that led
+    here (:meth:`fem.stability.viscosity.ViscousTerm.stress`); on the linear path ``f_int`` is ``K u`` and
+    f_prev (n_dofs,) the previous step's (the viscous force is ``(τ b1/Δt)(f_int − f_prev)``).
+    """
+
+    step: int
+    t: float
+    u: torch.Tensor
+    v: torch.Tensor
+    a: torch.Tensor
+    f_int: torch.Tensor = field(default=None, repr=False)
+    f_ext: torch.Tensor | None = field(default=None, repr=False)
+    reaction: torch.Tensor | None = field(default=None, repr=False)
+    vh_c: torch.Tensor | None = field(default=None, repr=False)
+    strain: torch.Tensor | None = field(default=None, repr=False)
+    stress: torch.Tensor | None = field(default=None, repr=False)
+    increments: tuple | None = field(default=None, repr=False)
+    dstrain: torch.Tensor | None = field(default=None, repr=False)
+    dstress: torch.Tensor | None = field(default=None, repr=False)
+    visc: torch.Tensor | None = field(default=None, repr=False)
+    f_prev: torch.Tensor | None = field(default=None, repr=False)
+
+    def displacement(self, dim: int) -> torch.Tensor:
+        """(n_points, dim) view of u."""
+        return self.u.reshape(-1, dim)
+
+
+class CentralDifference:
+    """One explicit step ``State_n -> State_{n+1}`` (see the module docstring).
+
+    forces: an :class:`~fem.discretisation.forces.InternalForce`; mass (n_dofs,) lumped; conditions: a
+    :class:`~fem.discretisation.bc.Conditions`; dt > 0; alpha ≥ 0 mass-proportional damping (1/s); viscous: a
+    :class:`fem.stability.viscosity.ViscousTerm` (resolved for this dt) or None (no bulk viscosity).
+    """
+
+    order = 2
+
+    def __init__(self, forces, mass: torch.Tensor, conditions, dt: float, alpha: float = 0.0, viscous=None):
+        self.forces, self.mass, self.cond = forces, mass, conditions
+        self.dt, self.alpha = float(dt), float(alpha)
+        if viscous is not None and (not viscous.viscosity.active or abs(viscous.dt - self.dt) > 1e-12 * self.dt):
+            if viscous.viscosity.active:
+                raise ValueError(f"viscous term resolved for dt = {viscous.dt:.9g} s, stepper dt = {self.dt:.9g} s")
+            viscous = None
+        self.viscous = viscous
+        # the quadratic term needs the quadratic points (material path); the linear term alone is a force
+        # (τ b1/Δt)(f_int(u_{n+1}) − f_int(u_n)) on either path: one fused update, work from dot products
+        self.visc_material = viscous is not None and not forces.linear and viscous.quadratic
+        self.visc_linear = viscous is not None and not self.visc_material and viscous.b1 > 0
+        if self.visc_material:
+            self._assembly = forces.assembly
+        c = conditions
+        self.c_idx = c.constrained
+        self.n_fixed = len(c.fixed_dofs)
+        self.moving = self.c_idx[self.n_fixed:]      # displacement- then velocity-prescribed dofs
+        self.m_moving = mass[self.moving]
+        self.has_c, self.has_moving = len(self.c_idx) > 0, len(self.moving) > 0
+        # M⁻¹ with zeros on constrained dofs: fixed dofs then keep a = v = 0 and u unchanged with no
+        # per-step indexing (the cheapest way to hold them exactly); moving ones are overwritten.
+        self.inv_mass = 1.0 / mass
+        self.inv_mass[self.c_idx] = 0.0
+        self.neg_inv_mass = -self.inv_mass
+        if self.visc_linear:
+            self.neg_inv_mass_visc = self.neg_inv_mass * (1.0 + viscous.force_factor)
+
+    # -- start ----------------------------------------------------------------------------------
+    def init(self, u0: torch.Tensor, v0: torch.Tensor, t0: float = 0.0, step0: int = 0) -> State:
+        """State at t0 from initial fields (n_dofs,); constraints override u0/v0 on their dofs."""
+        c = self.cond
+        u, v = u0.clone(), v0.clone()
+        if self.n_fixed:
+            u[c.fixed_dofs] = c.fixed_values
+            v[c.fixed_dofs] = 0.0
+        if len(c.disp_dofs):
+            u[c.disp_dofs] = c.prescribed_displacement(t0)
+        vh_c = c.moving_half_step_velocity(t0, t0 + self.dt) if self.has_moving else None
+        if self.has_moving:
+            v[self.moving] = vh_c       # starts at its first half-step velocity, so a = 0 there at t0
+        f_int, eps, sig = self.forces(u)
+        f_ext = c.external_force(t0)
+        f = -f_int if f_ext is None else f_ext - f_int
+        a = f * self.inv_mass - self.alpha * v
+        reaction = None
+        if self.has_moving:
+            a[self.moving] = 0.0
+            reaction = self._reaction(a, v, f)
+        return State(step0, t0, u, v, a, f_int, f_ext, reaction, vh_c, eps, sig, (0.0, 0.0, 0.0))
+
+    def _reaction(self, a, v, f):
+        if not self.has_moving:
+            return None
+        mv = self.moving
+        return self.m_moving * (a[mv] + self.alpha * v[mv]) - f[mv]
+
+    # -- one step -------------------------------------------------------------------------------
+    def step(self, s: State) -> State:
+        """State_{n+1} from State_n; tensors of ``s`` are not modified."""
+        dt, c = self.dt, self.cond
+        n1 = s.step + 1
+        t1 = n1 * dt
+        vh = torch.add(s.v, s.a, alpha=0.5 * dt)
+        if self.has_moving:
+            vh[self.moving] = s.vh_c
+        u1 = torch.add(s.u, vh, alpha=dt)
+        if len(c.disp_dofs):
+            u1[c.disp_dofs] = c.prescribed_displacement(t1)
+        memo = None
+        if self.visc_material:
+            eps, sig = self.forces.strain_stress(u1)
+            prev = None if s.dstress is None else (s.dstrain, s.dstress, s.visc)
+            sv, w_visc, memo = self.viscous.stress(s.strain, s.stress, eps, sig, self._assembly.qp_weights, prev)
+            f_int = self._assembly.internal_force(sig + sv)
+        else:
+            f_int, eps, sig = self.forces(u1)
+        f_ext = c.external_force(t1)
+        if self.visc_linear:
+            # total force (1+c) K u_{n+1} − c K u_n, c = τ b1/Δt, in one fused op; f_int stays K u
+            cf = self.viscous.force_factor
+            if f_ext is None:
+                a1 = torch.add(f_int, s.f_int, alpha=-cf / (1.0 + cf)).mul_(self.neg_inv_mass_visc)
+            else:
+                a1 = torch.add(f_ext, f_int, alpha=-(1.0 + cf)).add_(s.f_int, alpha=cf).mul_(self.inv_mass)
+        elif f_ext is None:
+            a1 = f_int * self.neg_inv_mass
+        else:
+            a1 = (f_ext - f_int).mul_(self.inv_mass)
+        v1 = torch.add(vh, a1, alpha=0.5 * dt)
+        if self.alpha:
+            v1.mul_(1.0 / (1.0 + 0.5 * self.alpha * dt))
+            a1.sub_(v1, alpha=self.alpha)
+        vh_c, reaction = None, None
+        if self.has_moving:
+            vh_c = c.moving_half_step_velocity(t1, t1 + dt)
+            vm = vh[self.moving]
+            v1[self.moving] = 0.5 * (vm + vh_c)
+            a1[self.moving] = (vh_c - vm) / dt
+            f_m = f_int[self.moving]
+            if self.visc_linear:
+                f_m = f_m + self.viscous.force_factor * (f_m - s.f_int[self.moving])
+            f = -f_m if f_ext is None else f_ext[self.moving] - f_m
+            reaction = self.m_moving * (a1[self.moving] + self.alpha * v1[self.moving]) - f
+        inc = self._increments(s, vh, f_int, f_ext, v1, reaction)
+        if self.visc_material:   # f_int held elastic + viscous: split the trapezoid work
+            inc = (inc[0] - w_visc, inc[1], inc[2] + w_visc)
+        if self.visc_linear:
+            return State(n1, t1, u1, v1, a1, f_int, f_ext, reaction, vh_c, eps, sig, inc, f_prev=s.f_int)
+        return State(n1, t1, u1, v1, a1, f_int, f_ext, reaction, vh_c, eps, sig, inc, *(memo or ()))
+
+    def _increments(self, s, vh, f_int, f_ext, v1, reaction) -> tuple[float, float, float]:
+        """Trapezoid work of the step ``½ Δu·(f_n + f_{n+1})`` for internal, external (loads and
+        reactions) and damping forces, with ``Δu = Δt v_{n+½}``: floats (ΔW_int, ΔW_ext, ΔW_damp);
+        ΔW_damp includes the viscous force's work (linear path: ``f_v,n+1 = c(f_{n+1} − f_n)``, so
+        ``½Δu·(f_v,n + f_v,n+1) = ½Δt c v_{n+½}·(f_{n+1} − f_{n−1})``, from dot products alone)."""
+        h = 0.5 * self.dt
+        w_ext, w_damp = self._other_work(s, vh, f_ext, v1, reaction)
+        if not self.visc_linear:
+            return (h * float(torch.dot(vh, s.f_int + f_int)), w_ext, w_damp)
+        d1, d0 = float(torch.dot(vh, f_int)), float(torch.dot(vh, s.f_int))
+        d2 = d0 if s.f_prev is None else float(torch.dot(vh, s.f_prev))
+        return (h * (d0 + d1), w_ext, w_damp + h * self.viscous.force_factor * (d1 - d2))
+
+    def _other_work(self, s, vh, f_ext, v1, reaction) -> tuple[float, float]:
+        h = 0.5 * self.dt
+        w_ext = w_damp = 0.0
+        if f_ext is not None or s.f_ext is not None:
+            fe = s.f_ext if f_ext is None else (f_ext if s.f_ext is None else s.f_ext + f_ext)
+            w_ext = h * float(torch.dot(vh, fe))
+        if reaction is not None:
+            w_ext += h * float(torch.dot(vh[self.moving], s.reaction + reaction))
+        if self.alpha:
+            w_damp = h * self.alpha * float(torch.dot(vh, self.mass * (s.v + v1)))
+        return w_ext, w_damp
