@@ -36,6 +36,7 @@ import scipy.sparse as sp
 import torch
 
 from fem.core import mandel
+from fem.core.kinematics import determinant, volume_ratio
 from fem.discretisation.elements import element_for
 from fem.core.errors import FemError, MeshError
 from fem.discretisation.mesh import Mesh
@@ -255,15 +256,7 @@ class Assembly:
         """J = det(I + H) at every quadrature point from a gradient-mode strain: (n_cells, nq, dim²) ->
         (n_cells, nq), in closed form on views of H (no copy; the per-step inversion check)."""
         d = self.dim
-        h = gradient.reshape(self.n_cells, self.nq, d * d)
-        if d == 1:
-            return 1.0 + h[..., 0]
-        if d == 2:
-            return (1.0 + h[..., 0]) * (1.0 + h[..., 3]) - h[..., 1] * h[..., 2]
-        a, b, c = 1.0 + h[..., 0], h[..., 1], h[..., 2]
-        e, f, g = h[..., 3], 1.0 + h[..., 4], h[..., 5]
-        k, m, n = h[..., 6], h[..., 7], 1.0 + h[..., 8]
-        return a * (f * n - g * m) - b * (e * n - g * k) + c * (e * m - f * k)
+        return volume_ratio(gradient.reshape(self.n_cells, self.nq, d, d))
 
     def inverted_cells(self, u: torch.Tensor, gradient: torch.Tensor | None = None) -> np.ndarray:
         """(k,) ids of cells with ``det(I + ∂u/∂X) ≤ 0`` at some quadrature point (1D: stretch ≤ 0).
@@ -276,7 +269,7 @@ class Assembly:
         else:
             f = self.displacement_gradient(u)
             f.diagonal(dim1=-2, dim2=-1).add_(1.0)  # F = I + H, in place
-            det = _small_det(f)
+            det = determinant(f)
         return np.flatnonzero((~(det > 0)).any(dim=1).cpu().numpy())
 
     # -- mass and stiffness --------------------------------------------------------------------
@@ -371,15 +364,3 @@ class Assembly:
         return (f"Assembly({self.n_cells} {self.mesh.cell_type}, {self.kinematics}, {self.mode}, nq={self.nq}, "
                 f"n_dofs={self.n_dofs}, dtype={self.dtype}, device={self.device})")
 
-
-def _small_det(f: torch.Tensor) -> torch.Tensor:
-    """Determinants of (..., d, d) matrices, d ≤ 3, in closed form (batched LU is ~10x slower here)."""
-    d = f.shape[-1]
-    if d == 1:
-        return f[..., 0, 0]
-    if d == 2:
-        return f[..., 0, 0] * f[..., 1, 1] - f[..., 0, 1] * f[..., 1, 0]
-    a, b, c = f[..., 0, 0], f[..., 0, 1], f[..., 0, 2]
-    return (a * (f[..., 1, 1] * f[..., 2, 2] - f[..., 1, 2] * f[..., 2, 1])
-            - b * (f[..., 1, 0] * f[..., 2, 2] - f[..., 1, 2] * f[..., 2, 0])
-            + c * (f[..., 1, 0] * f[..., 2, 1] - f[..., 1, 1] * f[..., 2, 0]))

@@ -29,6 +29,7 @@ import torch
 
 from fem.core import mandel
 from fem.core.errors import FemError
+from fem.core.kinematics import determinant
 from fem.materials.protocol import is_finite_strain
 from fem.discretisation.sparse import torch_csr
 
@@ -137,7 +138,7 @@ class InternalForce:
         eye = torch.eye(d, dtype=eps.dtype, device=eps.device)
         f = eps.reshape(a.n_cells, a.nq, d, d) + eye
         p = sig.reshape(a.n_cells, a.nq, d, d)
-        j = torch.linalg.det(f)
+        j = determinant(f)
         green = 0.5 * (f.transpose(-1, -2) @ f - eye)
         cauchy = (p @ f.transpose(-1, -2)) / j[..., None, None]
         return {"green_lagrange_strain": symmetric_components(green.mean(dim=1)),

@@ -11,7 +11,8 @@ See docs/finite_strain_laws.md.
 
 May import: fem.core.
 """
-from fem.materials.hyperelastic.domain import StretchDomain, principal_stretches
+from fem.core.kinematics import principal_stretches  # re-exported: the stretches the domain is cut by
+from fem.materials.hyperelastic.domain import StretchDomain
 from fem.materials.hyperelastic.base import HyperelasticLaw, NoCertifiedDomain
 from fem.materials.hyperelastic.invariant import Derivatives, InvariantLaw
 from fem.materials.hyperelastic.separable import SeparableLaw

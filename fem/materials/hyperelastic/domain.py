@@ -15,20 +15,9 @@ from dataclasses import dataclass
 import torch
 
 from fem.core.errors import FemError
+from fem.core.kinematics import determinant, principal_stretches
 
-__all__ = ["StretchDomain", "principal_stretches"]
-
-
-def principal_stretches(F: torch.Tensor) -> torch.Tensor:
-    """(..., d, d) -> (..., d) singular values of F in ascending order (exact, via eigvalsh of FᵀF)."""
-    C = F.transpose(-1, -2) @ F
-    return torch.linalg.eigvalsh(C).clamp_min(0.0).sqrt()
-
-
-def _det(F: torch.Tensor) -> torch.Tensor:
-    if F.shape[-1] == 2:
-        return F[..., 0, 0] * F[..., 1, 1] - F[..., 0, 1] * F[..., 1, 0]
-    return torch.linalg.det(F)
+__all__ = ["StretchDomain"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +70,7 @@ class StretchDomain:
         if F.ndim < 2 or F.shape[-2] != d or d not in (2, 3):
             raise FemError(f"StretchDomain.contains: expected F of shape (..., d, d) with d in (2, 3), "
                            f"received {tuple(F.shape)}")
-        J = _det(F)
+        J = determinant(F)
         trC = (F * F).sum((-1, -2))
         j_ok = (J >= self.J_lo) & (J <= self.J_hi)
         hi_sure = trC <= self.lam_hi**2
@@ -101,7 +90,7 @@ class StretchDomain:
     def violation(self, F: torch.Tensor) -> dict:
         """Plain description of one state F (d, d): its stretches and J, for error messages."""
         lam = principal_stretches(F.detach().to(torch.float64))
-        return {"stretch_min": float(lam[0]), "stretch_max": float(lam[-1]), "J": float(_det(F.detach()))}
+        return {"stretch_min": float(lam[0]), "stretch_max": float(lam[-1]), "J": float(determinant(F.detach()))}
 
     # -- geometry of the domain in log-stretches -------------------------------------------
     def vertices(self, kinematics: str = "3d") -> torch.Tensor:

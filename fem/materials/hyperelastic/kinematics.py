@@ -2,12 +2,14 @@
 
 All functions take F of shape (..., d, d), d = 2 (plane strain, F the in-plane block, F33 = 1) or
 d = 3, and are written with plain tensor operations so autograd differentiates them everywhere.
+The determinant and cofactor are fem's one closed form (:mod:`fem.core.kinematics`), re-exported here.
 """
 from __future__ import annotations
 
 import torch
 
 from fem.core.errors import FemError
+from fem.core.kinematics import cofactor, determinant
 
 __all__ = ["check_F", "cofactor", "determinant", "invariants", "tangent_by_autograd"]
 
@@ -18,23 +20,6 @@ def check_F(F: torch.Tensor, where: str) -> int:
         shape = tuple(F.shape) if isinstance(F, torch.Tensor) else type(F).__name__
         raise FemError(f"{where}: expected F of shape (..., d, d) with d = 2 (plane strain) or 3, received {shape}")
     return F.shape[-1]
-
-
-def cofactor(F: torch.Tensor) -> torch.Tensor:
-    """(..., d, d) -> (..., d, d) cof F = J F⁻ᵀ (no inversion; defined for singular F too)."""
-    if F.shape[-1] == 2:
-        return torch.stack([torch.stack([F[..., 1, 1], -F[..., 1, 0]], -1),
-                            torch.stack([-F[..., 0, 1], F[..., 0, 0]], -1)], -2)
-    c0, c1, c2 = F[..., :, 0], F[..., :, 1], F[..., :, 2]
-    return torch.stack([torch.linalg.cross(c1, c2), torch.linalg.cross(c2, c0), torch.linalg.cross(c0, c1)], -1)
-
-
-def determinant(F: torch.Tensor, cof: torch.Tensor | None = None) -> torch.Tensor:
-    """(..., d, d) -> (...) det F (closed form)."""
-    if F.shape[-1] == 2:
-        return F[..., 0, 0] * F[..., 1, 1] - F[..., 0, 1] * F[..., 1, 0]
-    cof = cofactor(F) if cof is None else cof
-    return (F[..., :, 0] * cof[..., :, 0]).sum(-1)
 
 
 def invariants(F: torch.Tensor):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import torch
 
 from fem.materials.hyperelastic.base import EigenParts, HyperelasticLaw
+from fem.core.kinematics import principal_stretches
 from fem.materials.hyperelastic.kinematics import check_F, invariants
 from fem.core.interval import Interval, hull
 
@@ -98,7 +99,7 @@ class SeparableLaw(HyperelasticLaw):
         """Strain-energy density per reference volume: (..., d, d) -> (...)."""
         check_F(F, f"{type(self).__name__}.energy")
         _, _, J, C, _ = invariants(F)
-        lam = torch.linalg.eigvalsh(C).clamp_min(0).sqrt()
+        lam = principal_stretches(F, C)
         return self.w(lam).sum(-1) + self.volumetric.value(J)
 
     def eigen_parts(self, lam1, lam2, lam3, J=None, I1_max=None) -> EigenParts:
