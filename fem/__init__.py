@@ -21,7 +21,7 @@ from fem.materials.hyperelastic import (ArrudaBoyce, Certificate, Gent, Invarian
                                         Ogden, SeparableLaw, StretchDomain, Yeoh, certify_isotropic)
 from fem.discretisation import (Assembly, BodyForce, Element, Fixed, Mesh, NodalForce, Prescribed, Traction, bar,
                                 box, distort, element_for, rectangle)
-from fem.stability import (BulkViscosity, CertifiedStep, EnergyGuard, TimeStep, certified_time_step,
+from fem.stability import (BulkViscosity, CertifiedStep, EnergyGuard, StepDecision, TimeStep, certified_time_step,
                            choose_certified_step, critical_time_step, damping_ratio_bound, exact_time_step,
                            stable_step)
 from fem.io import FieldWriter, atomic_write, plot_energies, read_pvd, write_energy_csv, write_probes_csv
@@ -38,7 +38,7 @@ __all__ = ["mandel", "FemError", "MeshError", "DeckError", "SimulationError", "F
            "Mesh", "bar", "rectangle", "box", "distort", "Element", "element_for", "Assembly",
            "Fixed", "Prescribed", "NodalForce", "Traction", "BodyForce",
            "TimeStep", "certified_time_step", "critical_time_step", "exact_time_step", "stable_step",
-           "CertifiedStep", "choose_certified_step", "BulkViscosity", "damping_ratio_bound", "EnergyGuard",
+           "CertifiedStep", "choose_certified_step", "StepDecision", "BulkViscosity", "damping_ratio_bound", "EnergyGuard",
            "FieldWriter", "atomic_write", "write_energy_csv", "write_probes_csv", "plot_energies", "read_pvd",
            "Problem", "Result", "State", "solve", "iterate", "SaveAt", "EnergyCheck", "Probes", "Monitor",
            "Checkpoint", "Compute",

@@ -16,6 +16,7 @@ import torch
 import fem
 from fem.stability.eigenbounds import global_eigen_upper
 from fem.stability.stepcost import global_cost_estimate, pattern, run_cost_estimate
+from fem.stability.decision import StepDecision, render_reason
 from fem.stability.timestep import certified_time_step, choose_certified_step, exact_time_step, stable_step
 
 MESHES = {
@@ -53,11 +54,17 @@ def test_every_choice_is_below_the_exact_step_and_global_is_tight(name, nu):
     assert short_run.dt < long_run.dt  # distorted meshes: the element form is strictly looser here
 
 
-def test_auto_uses_the_run_length_and_the_step_cost():
+def test_auto_uses_the_run_length_and_the_step_cost(monkeypatch):
+    """The global form's cost is injected (a measured estimate moves with the machine's load, and the
+    choice is what is tested): 0.05 s, of which 0.03 s assembly + Lanczos."""
+    import fem.stability.stepcost
+
     a = _assembly("Q4")
     c = _bound(a, 0.3)
+    est = 0.05
+    monkeypatch.setattr(fem.stability.stepcost, "global_cost_estimate", lambda asm, **kw: {
+        "total_s": est, "assembly_s": 0.02, "lanczos_s": 0.01, "proof_s": 0.02, "spmv_s": 1e-9})
     elem = certified_time_step(a, c, RHO)
-    est = global_cost_estimate(a, element_s=elem.details["element_s"])["total_s"]
     # a run whose 5 % is 100x the estimated cost of the global form: global
     n_long = math.ceil(100 * est / 0.05 / 1e-3)
     ts = choose_certified_step(a, c, RHO, t_end=n_long * elem.dt, step_cost_s=1e-3, always_s=0.0)
@@ -65,13 +72,18 @@ def test_auto_uses_the_run_length_and_the_step_cost():
     ch = ts.details["choice"]
     assert ch["n_steps_estimate"] == pytest.approx(n_long, abs=1)
     assert ch["run_s_estimate"] == pytest.approx(n_long * 1e-3, rel=1e-6)
-    assert ch["global_s"] > 0 and ch["estimated_global_s"] > 0
-    assert ts.reason.startswith("global form: Lanczos + LDLᵀ proof took ") and "of the run" in ts.reason
+    assert ch["global_s"] > 0 and ch["estimated_global_s"] == est
+    d = ts.decision
+    assert (d.method, d.case, d.requested) == ("global", "within_budget", "auto")
+    assert d.run_s == pytest.approx(n_long * 1e-3, rel=1e-6) and d.estimated_global_s == est
+    assert d.global_s == ch["global_s"] and d.saved_s is None
+    assert ts.reason == render_reason(d)
     # the same run with steps 1e4 times cheaper: its 5 % is 1/100 of the estimate: element
     ts = choose_certified_step(a, c, RHO, t_end=n_long * elem.dt, step_cost_s=1e-7, always_s=0.0)
     assert ts.method == "element" and ts.dt == elem.dt
-    assert ts.reason.startswith("element form: the global form would take an estimated ")
-    assert "over the 5 % budget" in ts.reason
+    d = ts.decision
+    assert (d.method, d.case) == ("element", "over_budget") and d.global_s is None
+    assert d.budget * d.run_s == pytest.approx(est / 100, rel=1e-6)
     assert "global_s" not in ts.details["choice"]  # it was not computed
 
 
@@ -79,8 +91,8 @@ def test_always_s_lets_a_cheap_global_form_through_a_short_run():
     a = _assembly("T3")
     c = _bound(a, 0.3)
     ts = choose_certified_step(a, c, RHO, n_steps=1, step_cost_s=1e-6)  # default always_s = 1 s
-    assert ts.method == "global"
-    assert "always spent" in ts.reason
+    assert ts.method == "global" and ts.decision.case == "within_budget"
+    assert ts.decision.budget * ts.decision.run_s < ts.decision.always_s == 1.0
 
 
 @pytest.mark.parametrize("n_steps", [1, 10**9])
@@ -89,8 +101,9 @@ def test_forced_forms_are_honoured(n_steps):
     c = _bound(a, 0.3)
     el = choose_certified_step(a, c, RHO, n_steps=n_steps, method="element")
     gl = choose_certified_step(a, c, RHO, n_steps=n_steps, method="global", always_s=0.0, budget=0.0)
-    assert el.method == "element" and el.reason == "element form: asked for (method = 'element')"
-    assert gl.method == "global" and gl.reason.startswith("global form: asked for (method = 'global')")
+    assert (el.decision.method, el.decision.case, el.decision.requested) == ("element", "asked", "element")
+    assert (gl.decision.method, gl.decision.case, gl.decision.requested) == ("global", "asked", "global")
+    assert gl.decision.global_s == gl.details["global_s"] > 0
     assert el.dt == certified_time_step(a, c, RHO).dt
     assert gl.dt == certified_time_step(a, c, RHO, method="global").dt
 
@@ -106,17 +119,18 @@ def test_no_time_for_the_global_form_falls_back_to_the_element_form(monkeypatch)
     ts = choose_certified_step(a, c, RHO, n_steps=1, step_cost_s=1e-12, always_s=0.0)
     assert ts.method == "element" and ts.certified
     assert ts.dt == certified_time_step(a, c, RHO).dt
-    assert "time limit" in ts.reason and ts.details["choice"]["global_s"] >= 0
+    assert ts.decision.case == "timed_out" and "time limit" in ts.decision.note
+    assert ts.details["choice"]["global_s"] >= 0
 
 
 def test_unproven_and_already_tight_fall_back_with_a_reason():
     a = _assembly("T3")
     c = _bound(a, 0.3)
     ts = choose_certified_step(a, c, RHO, method="global", delta=1e-18, max_delta=1e-18)
-    assert ts.method == "element" and ts.reason.startswith("element form: the global bound was not proven (")
+    assert ts.method == "element" and ts.decision.case == "not_proven" and ts.decision.requested == "global"
     bar = fem.Assembly(fem.bar(1.0, 20))  # uniform free bar: the element bound is exact
     ts = choose_certified_step(bar, 1.0, 1.0, method="global", delta=1e-3)
-    assert ts.method == "element" and "already as tight" in ts.reason
+    assert ts.method == "element" and ts.decision.case == "as_tight"
 
 
 @pytest.mark.parametrize("xi", [0.0, 0.2, 1.5])
@@ -286,7 +300,52 @@ def test_over_the_budget_the_proof_is_done_when_it_pays_for_itself(monkeypatch, 
     assert ts.method == form and ch["allowed_s"] == pytest.approx(5.0)
     assert ch["saved_s"] == pytest.approx(100.0 * (1 - elem.dt / glob.dt), rel=1e-6)  # Lanczos θ ≈ the proven bound
     assert ts.dt == (glob.dt if form == "global" else elem.dt)
+    d = ts.decision
     if form == "global":
-        assert "it saves an estimated" in ts.reason
+        assert d.case == "pays_for_itself" and d.estimated_proof_s <= 0.5 * d.saved_s
     else:
-        assert "more than 50 % of the" in ts.reason and ts.reason.startswith("element form: the global form is over")
+        assert d.case == "declined" and "more than 50 % of the" in d.note
+    assert d.saved_s == ch["saved_s"]
+
+
+RENDERED = [  # (decision fields, the line), the wording users read in TimeStep.reason and Result.dt_reason
+    (dict(method="element", case="asked", requested="element"), "element form: asked for (method = 'element')"),
+    (dict(method="global", case="asked", requested="global", global_s=0.31),
+     "global form: asked for (method = 'global'); Lanczos + LDLᵀ proof took 0.31 s"),
+    (dict(method="element", case="run_length_unknown", estimated_global_s=3.0),
+     "element form: the global form would take an estimated 3 s, the run length is not known (give t_end) and "
+     "it is over the 1 s always spent"),
+    (dict(method="element", case="over_budget", estimated_global_s=12.0, run_s=40.0),
+     "element form: the global form would take an estimated 12 s, 30 % of the run (estimated 40 s at the "
+     "element step), over the 5 % budget"),
+    (dict(method="global", case="within_budget", global_s=0.2),
+     "global form: Lanczos + LDLᵀ proof took 0.2 s (run length not given; under the 1 s always spent)"),
+    (dict(method="global", case="within_budget", global_s=2.0, run_s=400.0),
+     "global form: Lanczos + LDLᵀ proof took 2 s, 0.5 % of the run (estimated 400 s at the element step)"),
+    (dict(method="global", case="within_budget", global_s=0.5, run_s=4.0),
+     "global form: Lanczos + LDLᵀ proof took 0.5 s, 12 % of the run (estimated 4 s at the element step); "
+     "under the 1 s always spent"),
+    (dict(method="global", case="pays_for_itself", global_s=3.0, run_s=50.0, saved_s=20.0, estimated_proof_s=4.0),
+     "global form: Lanczos + LDLᵀ proof took 3 s, 6 % of the run (estimated 50 s at the element step); it saves "
+     "an estimated 20 s (the proof was estimated at 4 s, under 50 % of that)"),
+    (dict(method="element", case="as_tight", global_s=0.05),
+     "element form: it is already as tight as the global form (Lanczos, 0.05 s)"),
+    (dict(method="element", case="declined", global_s=0.5, note="too dear"),
+     "element form: too dear (assembly + Lanczos took 0.5 s)"),
+    (dict(method="element", case="timed_out", note="time limit of 2 s reached"),
+     "element form: the global form was not done within its time limit (time limit of 2 s reached)"),
+    (dict(method="element", case="not_proven"), "element form: the global bound was not proven (no proof)"),
+]
+
+
+@pytest.mark.parametrize("fields, line", RENDERED)
+def test_each_decision_renders_its_line(fields, line):
+    d = StepDecision(**{"requested": "auto", "budget": 0.05, "always_s": 1.0, **fields})
+    assert render_reason(d) == line
+
+
+def test_a_decision_names_its_case_and_form_or_is_refused():
+    with pytest.raises(ValueError, match=r"case must be one of .*'over_budget'.*, got 'cheap'"):
+        StepDecision("element", "cheap", "auto", 0.05, 1.0)
+    with pytest.raises(ValueError, match=r"method must be 'element' or 'global', got 'lanczos'"):
+        StepDecision("lanczos", "asked", "auto", 0.05, 1.0)

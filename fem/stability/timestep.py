@@ -20,10 +20,13 @@
   benchmarks (small meshes only).
 
 Step from a frequency (:func:`stable_step`): ``Δt = safety · (2/ω) (√(1+ξ²) − ξ)``, ξ the fraction of
-critical damping in the top mode. ξ > 0 applies to the central-difference variant that lags the
-damping force by half a step (``v_{n−½}``; Belytschko, Liu & Moran, Box 6.1); the solver in
-:mod:`fem.solver.central_difference` centres it, where the limit stays ``2/ω`` for any ξ ≥ 0, so it passes
-ξ = 0. For mass-proportional damping ``C = αM``, ``ξ = α / (2ω)``.
+critical damping in the top mode. ξ > 0 applies to a damping force lagged by half a step (``v_{n−½}``;
+Belytschko, Liu & Moran, Box 6.1). The solver (:mod:`fem.solver.central_difference`) treats the two
+dampings it has differently: the mass-proportional damping ``C = αM`` (``ξ = α / (2ω)``) is centred,
+where the limit stays ``2/ω`` for any ξ ≥ 0, so it adds nothing to ξ; the bulk viscosity
+(:mod:`fem.stability.viscosity`, on by default) is lagged, so the solver makes the certified step
+damping-aware with its proven top-mode ratio ξ_b (:func:`fem.stability.viscosity.damped_time_step`:
+``√(1+ξ_b²) − ξ_b`` = 0.942 of the undamped step at the default ``linear = 0.06``).
 
 Safety: the default ``safety = 1.0`` returns the certificate itself (the proven limit). Anything
 below 1 is a choice of the caller (0.9 is common, to absorb what the model leaves out — contact,
@@ -49,10 +52,12 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
 
+from fem.stability.decision import SAVINGS_SHARE, StepDecision, render_reason, seconds
 from fem.stability.eigenbounds import element_eigen_upper, global_eigen_upper
 from fem.materials.protocol import bound_matrix
 from fem.stability.tangent import TangentOperator, top_eigenvalue
@@ -69,8 +74,8 @@ CERTIFIED_METHODS = ("auto", "global", "element")
 #: defaults of the automatic choice: global form when it costs < BUDGET × the run, or < ALWAYS_S seconds
 BUDGET = 0.05
 ALWAYS_S = 1.0
-#: ... or, over those, when its proof costs at most this share of the run time its step saves (predicted by Lanczos)
-SAVINGS_SHARE = 0.5
+#: ... or, over those, when its proof costs at most SAVINGS_SHARE of the run time its step saves (predicted by
+#: Lanczos; :mod:`fem.stability.decision`)
 
 
 @dataclass
@@ -84,7 +89,8 @@ class TimeStep:
     top mode's strain energy, when known), controlling_centroid : its centroid (tuple).
     damping : ξ used; safety : factor applied; details : how it was obtained (dict of plain values).
     reason : one readable line saying which form was used and why (:func:`choose_certified_step`;
-    empty for the other functions).
+    empty for the other functions). decision : the :class:`~fem.stability.decision.StepDecision` that
+    line renders (:func:`choose_certified_step` only; None otherwise).
     """
 
     dt: float
@@ -97,6 +103,7 @@ class TimeStep:
     safety: float = 1.0
     details: dict = field(default_factory=dict)
     reason: str = ""
+    decision: StepDecision | None = None
 
     def __str__(self) -> str:
         kind = "certified" if self.certified else "estimate"
@@ -236,10 +243,11 @@ def _pick(assembly, c_b, elem, g):
     return elem.value, "element", elem.worst
 
 
-def _timestep(assembly, lam, used, cell, damping, safety, details, reason="") -> TimeStep:
+def _timestep(assembly, lam, used, cell, damping, safety, details, decision=None) -> TimeStep:
     omega = math.sqrt(max(lam, 0.0))
     return TimeStep(stable_step(omega, damping, safety), omega, used, True, cell, _centroid(assembly, cell),
-                    float(damping), float(safety), details, reason)
+                    float(damping), float(safety), details, "" if decision is None else render_reason(decision),
+                    decision)
 
 
 def _pays_for_itself(proof_s, run_s, dt_elem, damping, safety, delta, choice):
@@ -252,20 +260,54 @@ def _pays_for_itself(proof_s, run_s, dt_elem, damping, safety, delta, choice):
         choice.update(saved_s=saved, dt_predicted=dt_g)
         if proof_s <= SAVINGS_SHARE * saved:
             return None
-        return (f"the global form is over the budget and its proof would take an estimated {_seconds(proof_s)}, "
-                f"more than {100 * SAVINGS_SHARE:g} % of the {_seconds(saved)} its step would save")
+        return (f"the global form is over the budget and its proof would take an estimated {seconds(proof_s)}, "
+                f"more than {100 * SAVINGS_SHARE:g} % of the {seconds(saved)} its step would save")
     return decide
 
 
-def _seconds(x: float) -> str:
-    return f"{x:.2g} s" if x < 10 else f"{x:.0f} s"
+def _check_choice(method, damping, safety, budget, always_s, t_end, n_steps) -> None:
+    """ValueError naming the first argument of :func:`choose_certified_step` out of its range."""
+    if method not in CERTIFIED_METHODS:
+        raise ValueError(f"method must be one of {CERTIFIED_METHODS}, got {method!r}")
+    _check_damping_safety(damping, safety)
+    for name, v in (("budget", budget), ("always_s", always_s)):
+        if not (v >= 0 and math.isfinite(v)):
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    if t_end is not None and n_steps is not None:
+        raise ValueError(f"give t_end or n_steps, not both (got t_end={t_end!r}, n_steps={n_steps!r})")
+    if t_end is not None and not (t_end > 0 and math.isfinite(t_end)):
+        raise ValueError(f"t_end must be a positive finite time (s), got {t_end!r}")
+    if n_steps is not None and not n_steps >= 0:
+        raise ValueError(f"n_steps must be >= 0, got {n_steps!r}")
 
 
-def _of_run(x: float) -> str:
-    """``x`` = a cost / the run time, as words: "0.8 % of the run", "31 % of the run", "12× the run"."""
-    if not math.isfinite(x) or x >= 2:
-        return "more than the run" if not math.isfinite(x) else f"{x:.0f}× the run"
-    return f"{100 * x:.2g} % of the run" if x < 0.1 else f"{100 * x:.0f} % of the run"
+def _auto_allowance(assembly, elem, details, choice, *, t_end, n_steps, step_cost_s, damping, safety, budget,
+                    always_s):
+    """The cost side of ``"auto"``: (estimate dict, dt_elem, run_s or None, allowed_s), recorded in ``choice``."""
+    from fem.stability.stepcost import global_cost_estimate, run_cost_estimate
+
+    est = global_cost_estimate(assembly, element_s=details["element_s"])
+    dt_elem = stable_step(math.sqrt(max(elem.value, 0.0)), damping, safety)
+    steps = n_steps if n_steps is not None else (None if t_end is None else math.ceil(t_end / dt_elem))
+    if callable(step_cost_s):
+        step_cost_s = None if steps is None else float(step_cost_s(dt_elem, max(int(steps), 1)))
+    run_s = None if steps is None else run_cost_estimate(steps, step_cost_s=step_cost_s, spmv_s=est["spmv_s"])
+    allowed = max(always_s, 0.0 if run_s is None else budget * run_s)
+    choice.update(estimated_global_s=est["total_s"], estimated_proof_s=est["proof_s"], run_s_estimate=run_s,
+                  n_steps_estimate=steps, step_cost_s=(step_cost_s if step_cost_s is not None or run_s is None
+                                                       else run_s / max(steps, 1)), allowed_s=allowed)
+    return est, dt_elem, run_s, allowed
+
+
+def _case_after_global(g, requested: str, saved: bool) -> str:
+    """The :data:`~fem.stability.decision.CASES` key once the global form has run."""
+    if g.proven:
+        return "asked" if requested == "global" else ("pays_for_itself" if saved else "within_budget")
+    if g.capped:
+        return "as_tight"
+    if g.declined:
+        return "declined"
+    return "timed_out" if g.timed_out else "not_proven"
 
 
 def choose_certified_step(assembly, bound, density, *, t_end: float | None = None, n_steps: int | None = None,
@@ -294,83 +336,41 @@ def choose_certified_step(assembly, bound, density, *, t_end: float | None = Non
     there, no second δ is tried after it); when it is not proven in time, or not proven at all, the
     element form is used. Both forms are proven bounds, so the choice changes the step, never its
     certificate. Returns a :class:`TimeStep` (``certified=True``) whose ``method`` is ``"element"``
-    or ``"global"`` and whose ``reason`` says why in one line; ``details["choice"]`` holds the numbers
+    or ``"global"``; ``decision`` is the :class:`~fem.stability.decision.StepDecision` (the case and
+    the numbers behind it) and ``reason`` its one-line rendering
+    (:func:`~fem.stability.decision.render_reason`). ``details["choice"]`` holds the numbers as a dict
     (``requested``, ``estimated_global_s``, ``estimated_proof_s``, ``global_s``, ``run_s_estimate``,
     ``n_steps_estimate``, ``step_cost_s``, ``allowed_s``, ``budget``, ``always_s``; ``saved_s`` and
     ``dt_predicted`` when the saving was weighed).
     """
-    from fem.stability.stepcost import global_cost_estimate, run_cost_estimate
-
-    if method not in CERTIFIED_METHODS:
-        raise ValueError(f"method must be one of {CERTIFIED_METHODS}, got {method!r}")
-    _check_damping_safety(damping, safety)
-    for name, v in (("budget", budget), ("always_s", always_s)):
-        if not (v >= 0 and math.isfinite(v)):
-            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
-    if t_end is not None and n_steps is not None:
-        raise ValueError(f"give t_end or n_steps, not both (got t_end={t_end!r}, n_steps={n_steps!r})")
-    if t_end is not None and not (t_end > 0 and math.isfinite(t_end)):
-        raise ValueError(f"t_end must be a positive finite time (s), got {t_end!r}")
-    if n_steps is not None and not n_steps >= 0:
-        raise ValueError(f"n_steps must be >= 0, got {n_steps!r}")
+    _check_choice(method, damping, safety, budget, always_s, t_end, n_steps)
     c_b, elem, details = _element_form(assembly, bound, density)
     choice = details["choice"] = {"requested": method, "budget": float(budget), "always_s": float(always_s)}
+    decided = partial(StepDecision, requested=method, budget=float(budget), always_s=float(always_s))
     if method == "element":
         return _timestep(assembly, elem.value, "element", elem.worst, damping, safety, details,
-                         "element form: asked for (method = 'element')")
-    deadline, run_s, before_proof = None, None, None
+                         decision=decided(method="element", case="asked"))
+    deadline, run_s, before_proof, est = None, None, None, {}
     if method == "auto":
-        est = global_cost_estimate(assembly, element_s=details["element_s"])
-        dt_elem = stable_step(math.sqrt(max(elem.value, 0.0)), damping, safety)
-        steps = n_steps if n_steps is not None else (None if t_end is None else math.ceil(t_end / dt_elem))
-        if callable(step_cost_s):
-            step_cost_s = None if steps is None else float(step_cost_s(dt_elem, max(int(steps), 1)))
-        run_s = None if steps is None else run_cost_estimate(steps, step_cost_s=step_cost_s, spmv_s=est["spmv_s"])
-        allowed = max(always_s, 0.0 if run_s is None else budget * run_s)
-        choice.update(estimated_global_s=est["total_s"], estimated_proof_s=est["proof_s"], run_s_estimate=run_s,
-                      n_steps_estimate=steps, step_cost_s=(step_cost_s if step_cost_s is not None or run_s is None
-                                                           else run_s / max(steps, 1)), allowed_s=allowed)
+        est, dt_elem, run_s, allowed = _auto_allowance(assembly, elem, details, choice, t_end=t_end, n_steps=n_steps,
+                                                       step_cost_s=step_cost_s, damping=damping, safety=safety,
+                                                       budget=budget, always_s=always_s)
+        decided = partial(decided, run_s=run_s, estimated_global_s=est["total_s"], estimated_proof_s=est["proof_s"])
         if est["total_s"] > allowed:
             if run_s is None or est["assembly_s"] + est["lanczos_s"] > allowed:
-                if run_s is None:
-                    why = f"the run length is not known (give t_end) and it is over the {_seconds(always_s)} always spent"
-                else:
-                    why = (f"{_of_run(est['total_s'] / run_s if run_s > 0 else math.inf)} (estimated "
-                           f"{_seconds(run_s)} at the element step), over the {100 * budget:g} % budget")
+                case = "run_length_unknown" if run_s is None else "over_budget"
                 return _timestep(assembly, elem.value, "element", elem.worst, damping, safety, details,
-                                 f"element form: the global form would take an estimated "
-                                 f"{_seconds(est['total_s'])}, {why}")
+                                 decision=decided(method="element", case=case))
             before_proof = _pays_for_itself(est["proof_s"], run_s, dt_elem, damping, safety, delta, choice)
         deadline = time.perf_counter() + 2.0 * allowed
     g = _global_form(assembly, c_b, density, elem, details, delta=delta, max_delta=max_delta, deadline=deadline,
                      before_proof=before_proof)
-    spent = details["global_s"]
-    choice["global_s"] = spent
+    choice["global_s"] = details["global_s"]
     lam, used, cell = _pick(assembly, c_b, elem, g)
-    if g.proven:
-        if method == "global":
-            reason = f"global form: asked for (method = 'global'); Lanczos + LDLᵀ proof took {_seconds(spent)}"
-        elif run_s is None:
-            reason = (f"global form: Lanczos + LDLᵀ proof took {_seconds(spent)} (run length not given; "
-                      f"under the {_seconds(always_s)} always spent)")
-        else:
-            reason = (f"global form: Lanczos + LDLᵀ proof took {_seconds(spent)}, "
-                      f"{_of_run(spent / run_s if run_s > 0 else math.inf)} (estimated "
-                      f"{_seconds(run_s)} at the element step)")
-            if "saved_s" in choice:
-                reason += (f"; it saves an estimated {_seconds(choice['saved_s'])} (the proof was estimated at "
-                           f"{_seconds(est['proof_s'])}, under {100 * SAVINGS_SHARE:g} % of that)")
-            elif budget * run_s < always_s:
-                reason += f"; under the {_seconds(always_s)} always spent"
-    elif g.capped:
-        reason = f"element form: it is already as tight as the global form (Lanczos, {_seconds(spent)})"
-    elif g.declined:
-        reason = f"element form: {g.tried[-1][1]} (assembly + Lanczos took {_seconds(spent)})"
-    elif g.timed_out:
-        reason = f"element form: the global form was not done within its time limit ({g.tried[-1][1]})"
-    else:
-        reason = f"element form: the global bound was not proven ({g.tried[-1][1] if g.tried else 'no proof'})"
-    return _timestep(assembly, lam, used, cell, damping, safety, details, reason)
+    case = _case_after_global(g, method, "saved_s" in choice)
+    decision = decided(method=used, case=case, global_s=details["global_s"], saved_s=choice.get("saved_s"),
+                       note="" if g.proven or not g.tried else g.tried[-1][1])
+    return _timestep(assembly, lam, used, cell, damping, safety, details, decision=decision)
 
 
 def _is_scalar(bound) -> bool:
