@@ -52,7 +52,7 @@ def table_certificates(rtol: float) -> None:
 def table_timestep(nus, domains, kinematics: str = "plane_strain") -> None:
     from fem.discretisation.assembly import Assembly
     from fem.materials.hyperelastic import NeoHookean
-    from fem.discretisation.mesh import box, rectangle
+    from fem.discretisation.generators import box, rectangle
     from fem.stability.timestep import certified_time_step, exact_time_step
 
     G, rho = 0.5e6, 1000.0

@@ -22,7 +22,7 @@ def leapfrog_energy_growth(mat, factor: float, steps: int, n_el: int = 50, rho: 
     ``factor`` × the certified step of ``mat`` (a 1D material with a bound and ``energy``). Returns
     (largest E/E0 seen, checked every 50 steps; the step at which it first exceeded ``limit``, or None)."""
     from fem.discretisation.assembly import Assembly
-    from fem.discretisation.mesh import bar
+    from fem.discretisation.generators import bar
     from fem.stability.timestep import certified_time_step
 
     mesh = bar(1.0, n_el)

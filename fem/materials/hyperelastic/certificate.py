@@ -81,6 +81,13 @@ class Certificate:
     converged: bool = True
     details: dict = field(default_factory=dict)
 
+    def __str__(self) -> str:
+        text = (f"{self.kinematics} bound {self.bound:.6g}, found {self.found:.6g}, ratio {self.ratio:.4f}, "
+                f"{self.boxes} boxes, {self.rounds} rounds, {self.seconds:.2f} s")
+        if not self.converged:
+            text += " (box or round budget exhausted: the bound is proven but looser than rtol)"
+        return text
+
     def as_dict(self) -> dict:
         return {"bound": self.bound, "found": self.found, "ratio": self.ratio, "at": list(self.at),
                 "boxes": self.boxes, "rounds": self.rounds, "seconds": self.seconds, "kinematics": self.kinematics,
@@ -128,6 +135,52 @@ def _domain_points(centre: torch.Tensor, domain: StretchDomain) -> torch.Tensor:
     return scaled.clamp(domain.lam_lo, domain.lam_hi)
 
 
+def _live(lo: torch.Tensor, hi: torch.Tensor, J_range: Interval):
+    """The sub-boxes (lo, hi (n, k)) that can hold a state of the domain, with their J enclosure: those
+    meeting the ordering λ₁ >= λ₂ >= … and whose λ₁λ₂(λ₃) meets [J_lo, J_hi]."""
+    keep = _ordered(lo, hi)
+    lo, hi = lo[keep], hi[keep]
+    k = lo.shape[1]
+    lam = [Interval(lo[:, i], hi[:, i], check=False) for i in range(k)]
+    J = (lam[0] * lam[1] if k == 2 else lam[0] * lam[1] * lam[2]).intersect(J_range)
+    keep = ~J.is_empty()
+    return lo[keep], hi[keep], J[keep]
+
+
+def _upper_bounds(law, lo: torch.Tensor, hi: torch.Tensor, J: Interval, I1_max: float, domain) -> torch.Tensor:
+    """(n,) proven upper bounds of λ_max(A) over each sub-box; FemError where the law's bound is not finite."""
+    n, k = lo.shape
+    lam = [Interval(lo[:, i], hi[:, i], check=False) for i in range(k)]
+    third = lam[2] if k == 3 else Interval(torch.ones(n, dtype=torch.float64), check=False)
+    ub = _box_upper(law.eigen_parts(lam[0], lam[1], third, J=J, I1_max=I1_max), k, n)
+    if not bool(torch.isfinite(ub).all()):
+        raise FemError(f"certify_isotropic: {type(law).__name__} has a non-finite interval bound on "
+                       f"{int((~torch.isfinite(ub)).sum())} sub-boxes of {domain} — the law is singular "
+                       f"there (locking, or J -> 0); shrink the domain")
+    return ub
+
+
+def _largest_attained(law, stretches: torch.Tensor, found: float, at: tuple) -> tuple[float, tuple]:
+    """(found, at) raised to the largest exact eigenvalue of A at the points ``stretches`` (m, k) of the
+    domain, when it is larger."""
+    if stretches.shape[0] == 0:
+        return found, at
+    vals = law.tangent_eigenvalues(stretches).amax(-1)
+    j = int(vals.argmax())
+    return (float(vals[j]), tuple(float(v) for v in stretches[j])) if float(vals[j]) > found else (found, at)
+
+
+def _bisect(lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every sub-box (n, k) cut in two along its widest side in log-stretch: (2n, k) each."""
+    side = torch.log(hi / lo).argmax(-1)
+    rows = torch.arange(lo.shape[0])
+    cut = 0.5 * (lo[rows, side] + hi[rows, side])
+    lo2, hi1 = lo.clone(), hi.clone()
+    hi1[rows, side] = cut
+    lo2[rows, side] = cut
+    return torch.cat([lo, lo2]), torch.cat([hi1, hi])
+
+
 def certify_isotropic(law, domain: StretchDomain, kinematics: str = "3d", rtol: float = 0.02, *,
                       max_boxes: int = 400_000, max_rounds: int = 200) -> Certificate:
     """Certified sup of λ_max(∂P/∂F) over ``domain`` for an isotropic ``law`` (module docstring).
@@ -148,11 +201,7 @@ def certify_isotropic(law, domain: StretchDomain, kinematics: str = "3d", rtol: 
     J_range = Interval(torch.tensor(domain.J_lo, dtype=f64), torch.tensor(domain.J_hi, dtype=f64))
 
     with torch.no_grad():
-        verts = domain.vertices(kinematics)
-        vals = law.tangent_eigenvalues(verts).amax(-1)
-        i = int(vals.argmax())
-        found, at = float(vals[i]), tuple(float(v) for v in verts[i])
-
+        found, at = _largest_attained(law, domain.vertices(kinematics), -math.inf, ())
         lo = torch.full((1, k), domain.lam_lo, dtype=f64)
         hi = torch.full((1, k), domain.lam_hi, dtype=f64)
         retired_max = -math.inf
@@ -160,61 +209,30 @@ def certify_isotropic(law, domain: StretchDomain, kinematics: str = "3d", rtol: 
         converged = True
         while True:
             rounds += 1
-            keep = _ordered(lo, hi)
-            lo, hi = lo[keep], hi[keep]
-            lam = [Interval(lo[:, i], hi[:, i], check=False) for i in range(k)]
-            J = lam[0] * lam[1] if k == 2 else lam[0] * lam[1] * lam[2]
-            J = J.intersect(J_range)
-            keep = ~J.is_empty()
-            lo, hi, J = lo[keep], hi[keep], J[keep]
-            n = lo.shape[0]
-            if n == 0:
+            lo, hi, J = _live(lo, hi, J_range)
+            if lo.shape[0] == 0:
                 break
-            boxes += n
-            lam = [Interval(lo[:, i], hi[:, i], check=False) for i in range(k)]
-            third = lam[2] if k == 3 else Interval(torch.ones(n, dtype=f64), check=False)
-            ub = _box_upper(law.eigen_parts(lam[0], lam[1], third, J=J, I1_max=I1_max), k, n)
-            if not bool(torch.isfinite(ub).all()):
-                raise FemError(f"certify_isotropic: {type(law).__name__} has a non-finite interval bound on "
-                               f"{int((~torch.isfinite(ub)).sum())} sub-boxes of {domain} — the law is singular "
-                               f"there (locking, or J -> 0); shrink the domain")
+            boxes += lo.shape[0]
+            ub = _upper_bounds(law, lo, hi, J, I1_max, domain)
             pts = _domain_points(0.5 * (lo + hi), domain)
-            ok = domain.contains_stretches(pts)
-            if bool(ok.any()):
-                vals = law.tangent_eigenvalues(pts[ok]).amax(-1)
-                j = int(vals.argmax())
-                if float(vals[j]) > found:
-                    found, at = float(vals[j]), tuple(float(v) for v in pts[ok][j])
+            found, at = _largest_attained(law, pts[domain.contains_stretches(pts)], found, at)
             done = ub <= (1.0 + rtol) * found
             if bool(done.any()):
                 retired_max = max(retired_max, float(ub[done].max()))
-            active = ~done
-            if not bool(active.any()):
+            if bool(done.all()):
                 break
-            lo, hi = lo[active], hi[active]
+            lo, hi = lo[~done], hi[~done]
             if rounds >= max_rounds or 2 * lo.shape[0] > max_boxes:
-                retired_max = max(retired_max, float(ub[active].max()))
+                retired_max = max(retired_max, float(ub[~done].max()))
                 converged = False
-                log.warning("certify_isotropic(%s, %s): budget exhausted after %d rounds with %d live boxes; "
-                            "the bound is proven but looser than rtol", type(law).__name__, kinematics, rounds,
-                            lo.shape[0])
                 break
-            # bisect along the widest side in log-stretch
-            side = torch.log(hi / lo).argmax(-1)
-            rows = torch.arange(lo.shape[0])
-            cut = 0.5 * (lo[rows, side] + hi[rows, side])
-            lo2, hi1 = lo.clone(), hi.clone()
-            hi1[rows, side] = cut
-            lo2[rows, side] = cut
-            lo, hi = torch.cat([lo, lo2]), torch.cat([hi1, hi])
+            lo, hi = _bisect(lo, hi)
     bound = retired_max * (1.0 + ROUNDING_MARGIN) if retired_max > -math.inf else found
     if bound < found:       # cannot happen for a correct law; guard the claim anyway
         raise FemError(f"certify_isotropic: bound {bound:.6g} below an attained eigenvalue {found:.6g}: the law's "
                        f"eigen_parts and tangent_eigenvalues disagree")
-    seconds = time.perf_counter() - t0
     cert = Certificate(bound=bound, found=found, ratio=bound / found if found > 0 else math.inf, at=at,
-                       boxes=boxes, rounds=rounds, seconds=seconds, kinematics=kinematics, rtol=float(rtol),
-                       domain=domain, converged=converged)
-    log.info("certified %s (%s): bound %.6g, found %.6g, ratio %.4f, %d boxes, %.2f s", type(law).__name__,
-             kinematics, bound, found, cert.ratio, boxes, seconds)
+                       boxes=boxes, rounds=rounds, seconds=time.perf_counter() - t0, kinematics=kinematics,
+                       rtol=float(rtol), domain=domain, converged=converged)
+    (log.info if converged else log.warning)("certify_isotropic(%s): %s", type(law).__name__, cert)
     return cert
