@@ -20,7 +20,7 @@ from typing import Callable
 
 from fem.core.errors import FemError
 
-__all__ = ["atomic_write", "check_target"]
+__all__ = ["atomic_write", "atomic_write_text", "check_target"]
 
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
@@ -75,3 +75,8 @@ def atomic_write(path, writer_fn: Callable[[Path], object]) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_text(path, text: str) -> Path:
+    """:func:`atomic_write` of a UTF-8 text; returns the path."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""Output of an explicit run: field series for ParaView, energy and probe histories, an energy plot.
+"""Output of an explicit run: the output folder, and field series for ParaView (VTU or XDMF) and their read-back.
 
 Every file is written atomically (:func:`atomic_write`: a temporary file in the same folder, then
 ``os.replace``), so a run that crashes or is killed leaves either the previous version of a file or
@@ -19,7 +19,7 @@ Arrays as ParaView sees them:
 - points always have 3 coordinates; point data of shape ``(n_points, dim)`` with dim < 3 (vectors:
   ``displacement``, ``velocity``) are padded with zeros to 3 components, so "Warp By Vector" works
   on 1D and 2D meshes.
-- cell data ``strain``/``stress`` arrive as tensor components (``fem.solver.explicit.tensor_components``):
+- cell data ``strain``/``stress`` arrive as tensor components (``fem.discretisation.forces.symmetric_components``):
   1D ``[XX]``, 2D ``[XX, YY, XY]``, 3D ``[XX, YY, ZZ, XY, YZ, XZ]`` (ParaView's order for symmetric
   tensors; shear is the tensor component ε_xy = γ_xy/2). In VTU each component is named
   (``ComponentName`` attributes: ParaView lists ``stress`` → ``XX``, ``YY``, …). 2D data are not padded
@@ -29,9 +29,8 @@ Arrays as ParaView sees them:
 
 Histories
 ---------
-:func:`write_energy_csv` (columns ``time_s, step, kinetic_J, internal_J, external_J, damping_J,
-balance_error``), :func:`write_probes_csv` (``time_s, NAME_ux_m, NAME_uy_m, …``),
-:func:`plot_energies` (PNG/PDF/SVG by suffix, matplotlib's Agg backend).
+:func:`write_energy_csv`, :func:`write_probes_csv` and :func:`plot_energies` are in
+:mod:`fem.io.histories` (and importable from here).
 """
 from __future__ import annotations
 
@@ -42,11 +41,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fem.io.atomic import atomic_write, check_target
+from fem.io.atomic import atomic_write, atomic_write_text, check_target
 from fem.core.errors import FemError
+# the histories (CSV, plot) live in fem.io.histories; callers of fem.io.output find them here too
+from fem.io.histories import plot_energies, write_energy_csv, write_probes_csv
 
-__all__ = ["FieldWriter", "atomic_write", "check_target", "prepare_output_dir", "write_energy_csv", "write_probes_csv", "plot_energies",
-           "read_pvd", "read_xdmf_last_frame", "TENSOR_COMPONENTS"]
+__all__ = ["FieldWriter", "atomic_write", "check_target", "prepare_output_dir", "write_energy_csv", "write_probes_csv",
+           "plot_energies", "read_pvd", "read_xdmf_last_frame", "TENSOR_COMPONENTS"]
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,6 @@ TENSOR_COMPONENTS = {1: ("XX",), 3: ("XX", "YY", "XY"), 6: ("XX", "YY", "ZZ", "X
 #: Cell arrays whose columns are tensor components.
 TENSOR_FIELDS = ("strain", "stress", "green_lagrange_strain", "cauchy_stress")
 FORMATS = ("vtu", "xdmf")
-_AXES = "xyz"
 
 
 # atomic files: fem.io.atomic.atomic_write (re-exported here for callers of fem.io.output)
@@ -76,10 +76,6 @@ def prepare_output_dir(path, what: str = "output folder", *, create: bool = True
         except OSError as exc:
             raise FemError(f"cannot create {what} {path}: {exc.strerror or exc}") from None
     return path
-
-
-def _write_text(path, text: str) -> Path:
-    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,9 +226,9 @@ class FieldWriter:
 
     def _write_index(self) -> None:
         if self.format == "vtu":
-            _write_text(self.index, _pvd_text(self._frames))
+            atomic_write_text(self.index, _pvd_text(self._frames))
         else:
-            _write_text(self.index, self._xdmf_text())
+            atomic_write_text(self.index, self._xdmf_text())
 
     # -- XDMF -------------------------------------------------------------------------------------
     def _write_mesh_h5(self, tmp: Path) -> None:
@@ -359,127 +355,3 @@ def _read_xdmf_frames(path: Path) -> tuple[list[tuple[float, str]], dict[str, st
             frames.append((float(time.get("Value")), name))
             grids[name] = "      " + ET.tostring(grid, encoding="unicode").strip()
     return frames, grids
-
-
-# ---------------------------------------------------------------------------------------------
-# histories
-#: energy columns and the units of their CSV headers
-_ENERGY_COLUMNS = (("time", "time_s"), ("step", "step"), ("kinetic", "kinetic_J"), ("internal", "internal_J"),
-                   ("external", "external_J"), ("damping", "damping_J"), ("balance_error", "balance_error"))
-_EXTRA_COLUMNS = {"dt_critical": "dt_critical_s", "dt_margin": "dt_margin"}  # with monitor_every
-
-
-def _csv(header: list[str], columns: list[np.ndarray]) -> str:
-    rows = [",".join(header)]
-    for values in zip(*columns):
-        rows.append(",".join(str(int(v)) if isinstance(v, (np.integer, int)) else repr(float(v)) for v in values))
-    return "\n".join(rows) + "\n"
-
-
-def write_energy_csv(path, energies: dict) -> Path:
-    """Write the energy history atomically; returns the path.
-
-    energies : ``Result.energies``, name -> (n_rows,) arrays with names ``time, step, kinetic,
-    internal, external, damping, balance_error`` (extra names are appended as further columns;
-    ``dt_critical`` and ``dt_margin`` from ``solve(monitor=Monitor(every=...))`` as ``dt_critical_s, dt_margin``).
-    Header ``time_s,step,kinetic_J,internal_J,external_J,damping_J,balance_error``; values are
-    written with full float64 precision.
-    """
-    missing = [k for k, _ in _ENERGY_COLUMNS if k not in energies]
-    if missing:
-        raise FemError(f"energies lack {missing}; expected the keys {[k for k, _ in _ENERGY_COLUMNS]}")
-    n = len(energies["time"])
-    keys = [k for k, _ in _ENERGY_COLUMNS] + [k for k in energies if k not in dict(_ENERGY_COLUMNS)]
-    header = [dict(_ENERGY_COLUMNS).get(k, _EXTRA_COLUMNS.get(k, k)) for k in keys]
-    cols = []
-    for k in keys:
-        a = np.asarray(energies[k]).reshape(-1)
-        if len(a) != n:
-            raise FemError(f"energies[{k!r}] has {len(a)} rows, energies['time'] has {n}")
-        cols.append(a.astype(np.int64) if k == "step" else a.astype(np.float64))
-    return _write_text(path, _csv(header, cols))
-
-
-def write_probes_csv(path, probes: dict) -> Path:
-    """Write probe histories atomically; returns the path.
-
-    probes : ``Result.probes``, ``{"time": (m,), NAME: (m, dim), ...}`` (mean displacement of the
-    probe's nodes). Columns ``time_s, NAME_ux_m, NAME_uy_m, ...`` in the order of ``probes``.
-    """
-    if "time" not in probes:
-        raise FemError(f"probes must have a 'time' entry, got keys {sorted(probes)}")
-    t = np.asarray(probes["time"], dtype=np.float64).reshape(-1)
-    header, cols = ["time_s"], [t]
-    for name, u in probes.items():
-        if name == "time":
-            continue
-        u = np.asarray(u, dtype=np.float64)
-        u = u[:, None] if u.ndim == 1 else u
-        if u.shape[0] != len(t):
-            raise FemError(f"probe {name!r} has {u.shape[0]} rows, time has {len(t)}")
-        for c in range(u.shape[1]):
-            header.append(f"{name}_u{_AXES[c]}_m")
-            cols.append(u[:, c])
-    return _write_text(path, _csv(header, cols))
-
-
-def plot_energies(path, energies: dict, *, title: str | None = None) -> Path:
-    """Plot the energy history (matplotlib Agg) and save it atomically; returns the path.
-
-    energies: rows as (n,) sequences ``time`` (s), ``kinetic``, ``internal``, ``external``, ``damping`` (J).
-    Top panel (linear): kinetic, internal, external work and damping dissipation (J) against time (s, ms
-    or µs by the span). Bottom panel (log): the terms that are small beside the energies and would lie on
-    zero in the top panel — the dissipation and the balance residual
-    ``|kinetic + internal − external + damping − E_0|`` (J) — with the run's peak energy as a reference
-    line, so the residual's size relative to it reads off directly. The format follows the suffix.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    t = np.asarray(energies["time"], dtype=np.float64)
-    span = float(np.max(np.abs(t))) if len(t) else 1.0
-    unit, scale = next(((u, f) for u, f in (("s", 1.0), ("ms", 1e3), ("µs", 1e6)) if span * f >= 1.0), ("ns", 1e9))
-    t = t * scale
-    fig = Figure(figsize=(7.0, 6.0), constrained_layout=True)
-    ax, ax_log = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
-    # external work is drawn wide and pale underneath, internal dashed on top: in a quasi-static run the
-    # two coincide, and both stay visible
-    curves = [("external", "external work", dict(color="tab:green", lw=4.0, alpha=0.35)),
-              ("internal", "internal (stored)", dict(color="tab:orange", lw=1.6, ls="--")),
-              ("kinetic", "kinetic", dict(color="tab:blue", lw=1.4)),
-              ("damping", "damping dissipation", dict(color="tab:red", lw=1.4, ls=":"))]
-    for key, label, style in curves:
-        if key in energies:
-            ax.plot(t, energies[key], label=label, **style)
-    ax.set_ylabel("energy (J)")
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(True, alpha=0.3)
-    if title:
-        ax.set_title(title)
-    k, i, x, d = (np.asarray(energies[key], dtype=np.float64) for key in ("kinetic", "internal", "external", "damping"))
-    residual = np.abs(k + i - x + d - (k[0] + i[0])) if len(k) else k
-    peak = max([float(np.max(np.abs(a))) for a in (k, i, x, d) if len(a)] + [0.0])
-    positive = lambda a: np.where(np.isfinite(a) & (a > 0), a, np.nan)  # noqa: E731 - log scale: no zeros
-    drawn = False
-    if np.any(d > 0):
-        ax_log.plot(t, positive(d), color="tab:red", lw=1.4, ls=":", label="damping dissipation")
-        drawn = True
-    if np.any(residual > 0):
-        ax_log.plot(t, positive(residual), color="tab:purple", lw=1.2, label="|balance residual|")
-        drawn = True
-    if peak > 0 and np.isfinite(peak):
-        ax_log.axhline(peak, color="0.4", lw=0.8, ls="--", label=f"peak energy of the run ({peak:.3g} J)")
-        drawn = True
-    if drawn:
-        ax_log.set_yscale("log")
-        ax_log.legend(loc="best", fontsize="small")
-    else:
-        ax_log.text(0.5, 0.5, "no dissipation and a zero residual", ha="center", va="center",
-                    transform=ax_log.transAxes)
-    ax_log.set_ylabel("J (log scale)")
-    ax_log.set_xlabel(f"time ({unit})")
-    ax_log.grid(True, alpha=0.3, which="both")
-    fmt = Path(path).suffix.lstrip(".") or "png"
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=120))
