@@ -163,6 +163,12 @@ def test_kinematics_mismatch():
     assert Assembly(rectangle(1, 1, 2, 2), "plane_strain").kinematics == "plane_strain"
     with pytest.raises(FemError, match="material's '3d' vs mesh's 'plane_strain'"):
         check_material(LinearElastic(1.0, 0.3, "3d"), "plane_strain")
+    # the way there, in fem's terms: a law of the mesh's kinematics, or a finite-strain law
+    with pytest.raises(FemError, match=r"material's 'uniaxial' vs mesh's 'plane_strain' \(a 2D mesh needs a "
+                                       r"plane-strain or a finite-strain law \(F in, P out\): fit or choose one"):
+        check_material(NonlinearBar(), "plane_strain")
+    with pytest.raises(FemError, match=r"\(a 1D mesh needs a uniaxial law \(nominal stress vs du/dX"):
+        check_material(LinearElastic(1.0, 0.3, "3d"), "uniaxial")
     with pytest.raises(FemError, match="missing"):
         check_material(object(), "3d")
     check_material(NonlinearBar(), "uniaxial")

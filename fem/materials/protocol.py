@@ -59,7 +59,6 @@ from typing import Protocol, Union, runtime_checkable
 
 import torch
 
-from fem.core import mandel
 from fem.core.errors import FemError
 
 Bound = Union[torch.Tensor, float]
@@ -119,6 +118,15 @@ def stiffness_bound_for(material, kinematics: str):
     return material.stiffness_bound()
 
 
+#: what a mesh of each kinematics needs, said in fem's own terms (where a law comes from, fitted or
+#: classical, is not fem's business)
+_NEEDS = {
+    "uniaxial": "a 1D mesh needs a uniaxial law (nominal stress vs du/dX = stretch - 1)",
+    "plane_strain": "a 2D mesh needs a plane-strain or a finite-strain law (F in, P out): fit or choose one of those",
+    "3d": "a 3D mesh needs a 3D or a finite-strain law (F in, P out): fit or choose one of those",
+}
+
+
 def check_material(material, kinematics: str) -> None:
     """FemError unless ``material`` has ``stress``/``stiffness_bound`` and supports the mesh's ``kinematics``.
 
@@ -139,4 +147,4 @@ def check_material(material, kinematics: str) -> None:
                        "du/dX = stretch - 1)")
     if kinematics not in supported:
         raise FemError(f"kinematics mismatch: material's {shown!r} vs mesh's {kinematics!r} "
-                       f"(a {mandel.DIM.get(kinematics, '?')}D mesh needs a {kinematics!r} material)")
+                       f"({_NEEDS.get(kinematics, f'the mesh needs a {kinematics!r} law')})")

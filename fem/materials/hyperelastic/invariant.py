@@ -4,7 +4,8 @@ Stress (closed form, no inverse): ``P = 2W₁ F + 2W₂ (I1 F − F C) + W_J cof
 Plane strain: F is the 2×2 in-plane block, C33 = 1 enters I1 and I2, and P is the in-plane block.
 
 Eigen parts of A = ∂P/∂F in principal stretches (checked against a dense autograd eigen-solve in
-tests/test_hyperelastic_eigen.py). With gᵢ = ∂(I1, I2, J)/∂λᵢ = (2λᵢ, 2λᵢ(λⱼ² + λₖ²), λⱼλₖ):
+tests/test_hyperelastic_certificate.py::test_closed_form_eigenvalues_equal_a_dense_eigen_solve_of_the_autograd_tangent).
+With gᵢ = ∂(I1, I2, J)/∂λᵢ = (2λᵢ, 2λᵢ(λⱼ² + λₖ²), λⱼλₖ):
 
     ∂²ψ/∂λᵢ∂λⱼ = gᵢᵀ W'' gⱼ + 2W₁δᵢⱼ + W₂·(2(λⱼ² + λₖ²) if i = j else 4λᵢλⱼ) + W_J·(0 if i = j else λₖ)
     (ψᵢ − ψⱼ)/(λᵢ − λⱼ) = 2W₁ + 2W₂(λₖ² − λᵢλⱼ) − W_J λₖ
