@@ -62,7 +62,8 @@ def test_inline_neo_hookean_plane_strain_deck_runs_and_writes_finite_strain_fiel
     deck = _deck(MESH_2D, 'type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = [0.5, 2.0, 0.8, 1.25]\n',
                  rest=REST.replace("fields = false", 'fields = true\nevery = 2'))
     mat = deck.problem.material
-    assert isinstance(mat, fem.materials.hyperelastic.NeoHookean) and mat.domain.lam_hi == 2.0
+    assert isinstance(mat, fem.materials.hyperelastic.NeoHookean) and mat.shear_modulus == 1e6
+    assert mat.domain.as_dict() == {"lam_lo": 0.5, "lam_hi": 2.0, "J_lo": 0.8, "J_hi": 1.25}
     run = run_deck(deck, out_dir=tmp_path)
     res = run.result
     assert res.status == "completed", res.message
@@ -77,36 +78,57 @@ def test_inline_neo_hookean_plane_strain_deck_runs_and_writes_finite_strain_fiel
     assert {"green_lagrange_strain", "cauchy_stress", "volume_ratio"} <= set(cells)
 
 
-@pytest.mark.parametrize("material", [
-    'type = "ogden"\nmu = [4e5, 1e4]\nalpha = [1.8, 5.0]\nK = 1e7\n',
-    'type = "mooney_rivlin"\nC10 = 3e5\nC01 = 5e4\nnu = 0.45\n',
-    'type = "yeoh"\nC1 = 3e5\nC2 = -1e3\nC3 = 100.0\nK = 1e7\n',
+@pytest.mark.parametrize("material, cls, params, G, K", [
+    ('type = "ogden"\nmu = [4e5, 1e4]\nalpha = [1.8, 5.0]\nK = 1e7\n', "Ogden",
+     {"mu": (4e5, 1e4), "alpha": (1.8, 5.0)}, 0.5 * (4e5 * 1.8 + 1e4 * 5.0), 1e7),
+    ('type = "mooney_rivlin"\nC10 = 3e5\nC01 = 5e4\nnu = 0.45\n', "MooneyRivlin",
+     {"C10": 3e5, "C01": 5e4}, 2 * (3e5 + 5e4), 2 * 7e5 * 1.45 / (3 * (1 - 2 * 0.45))),
+    ('type = "yeoh"\nC1 = 3e5\nC2 = -1e3\nC3 = 100.0\nK = 1e7\n', "Yeoh",
+     {"C1": 3e5, "C2": -1e3, "C3": 100.0}, 2 * 3e5, 1e7),
 ])
-def test_inline_laws_load_in_3d(material):
-    deck = _deck(MESH_3D, material)
-    assert deck.problem.material.finite_strain and deck.problem.material.domain is not None
+def test_inline_laws_load_in_3d(material, cls, params, G, K):
+    """Each inline law is the class named, with the deck's parameters, the small-strain moduli they
+    imply, and (no ``domain`` key) the default certified domain."""
+    mat = _deck(MESH_3D, material).problem.material
+    assert type(mat) is getattr(fem.materials.hyperelastic, cls) and mat.finite_strain
+    assert {k: getattr(mat, k) for k in params} == params
+    assert mat.shear_modulus == pytest.approx(G, rel=1e-12) and mat.bulk_modulus == pytest.approx(K, rel=1e-12)
+    assert mat.domain == fem.materials.hyperelastic.DEFAULT_DOMAIN
+    assert mat.domain.as_dict() == {"lam_lo": 0.4, "lam_hi": 3.0, "J_lo": 0.8, "J_hi": 1.25}
 
 
 @pytest.mark.parametrize("material, match", [
-    ('type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = [0.5, 2.0]\n', r"domain.*\[lam_lo, lam_hi, J_lo, J_hi\]"),
-    ('type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = [1.5, 2.0, 0.8, 1.25]\n', "lam_lo <= 1"),
-    ('type = "neo_hookean"\nmu = 1e6\nnu = 0.45\nK = 1e7\n', r"\[material\]"),
-    ('type = "ogden"\nmu = 1e6\nalpha = [2.0]\nnu = 0.45\n', "mu.*list of numbers"),
-    ('type = "neo_hookean"\nmu = 1e6\nnu = 0.45\nE = 3.0\n', "E"),
+    ('type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = [0.5, 2.0]\n',
+     r"deck\.toml: \[material\]: domain must be \[lam_lo, lam_hi, J_lo, J_hi\] or false, got list \[0\.5, 2\.0\]$"),
+    ('type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = [1.5, 2.0, 0.8, 1.25]\n',
+     r"\[material\]: StretchDomain: expected 0 < lam_lo <= 1 <= lam_hi, received lam_lo=1\.5, lam_hi=2\.0$"),
+    ('type = "neo_hookean"\nmu = 1e6\nnu = 0.45\nK = 1e7\n',
+     r"\[material\]: NeoHookean: choose the bulk modulus with exactly one of K \(Pa\) or nu .*received K=10000000\.0, "
+     r"nu=0\.45"),
+    ('type = "ogden"\nmu = 1e6\nalpha = [2.0]\nnu = 0.45\n',
+     r"\[material\]: mu must be a non-empty list of numbers, got float 1000000\.0$"),
+    ('type = "neo_hookean"\nmu = 1e6\nnu = 0.45\nE = 3.0\n',
+     r"\[material\]: unknown key 'E'; valid keys here: K, density, domain, mu, nu, type$"),
 ])
 def test_deck_errors_are_located(material, match):
+    """Each error names the deck, the table, what was expected and what was found."""
     with pytest.raises(DeckError, match=match):
         _deck(MESH_2D, material)
 
 
 def test_finite_strain_law_refused_on_a_bar():
-    with pytest.raises(DeckError, match="finite-strain law"):
+    with pytest.raises(DeckError, match=r"\[material\]: NeoHookean is a finite-strain law \(F in, P out\) and runs on "
+                                        r"plane-strain or 3D meshes; .*; the mesh is 1D \(line\)$"):
         _deck(MESH_1D, 'type = "neo_hookean"\nmu = 1e6\nnu = 0.45\n', rest=REST.replace('component = "x"\n', ""))
 
 
 def test_without_a_domain_a_numeric_dt_is_needed():
-    with pytest.raises(Exception, match="certified"):
-        run_deck(_deck(MESH_2D, 'type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = false\n'))
+    deck = _deck(MESH_2D, 'type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = false\n')
+    assert deck.problem.material.domain is None
+    with pytest.raises(fem.FemError, match=r"dt='certified' needs a stiffness certificate: NeoHookean has no global "
+                                           r"stiffness bound \(NeoHookean has no certified domain \(domain=None\).*"
+                                           r"give dt as a number$"):
+        run_deck(deck)
     deck = _deck(MESH_2D, 'type = "neo_hookean"\nmu = 1e6\nnu = 0.45\ndomain = false\n',
                  rest=REST.replace('dt = "certified"', "dt = 1e-4"))
     assert run_deck(deck).result.status == "completed"
