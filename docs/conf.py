@@ -56,7 +56,12 @@ autodoc_default_options = {
     "undoc-members": True,          # an undocumented public object is listed, and warned about below
     "show-inheritance": True,
     "member-order": "bysource",
-    "ignore-module-all": True,      # every public name a module defines, also those left out of __all__
+    "ignore-module-all": True,
+    # members a class takes from the project's own mixins (``stress`` from StressAlias), not those of
+    # torch's Module or of the builtins
+    "inherited-members": "Module,object,Exception,BaseException,tuple,dict,list,str,float,int,Enum,"
+                         "IntEnum,Generic,Protocol,ABC,Warning,UserWarning,ValueError,RuntimeError,"
+                         "ArithmeticError,KeyError,TypeError,NamedTuple",      # every public name a module defines, also those left out of __all__
 }
 autodoc_typehints = "signature"
 autodoc_member_order = "bysource"
@@ -78,7 +83,7 @@ nitpicky = True
 # libraries' own types (torch, numpy, scipy, meshio, the standard library), never names of lipmat or fem.
 _EXTERNAL = (
     r"torch(\..*)?|numpy(\..*)?|np\..*|scipy(\..*)?|meshio(\..*)?|h5py(\..*)?|matplotlib(\..*)?"
-    r"|tqdm(\..*)?|threadpoolctl(\..*)?|argparse\..*|pathlib\..*|os\..*|io\..*|typing\..*|enum\..*"
+    r"|tqdm(\..*)?|threadpoolctl(\..*)?|ast|argparse\..*|pathlib\..*|os\..*|io\..*|typing\..*|enum\..*"
     r"|collections(\..*)?|dataclasses\..*|abc\..*|logging\..*|json\..*|contextlib\..*|types\..*"
     r"|Tensor|ndarray|Path|PathLike|Module|Parameter|Generator|Iterator|Iterable|Callable|Sequence"
     r"|Mapping|MutableMapping|Any|Optional|Union|Literal|TextIO|IO|Protocol|NamedTuple|ArgumentParser"
@@ -167,7 +172,10 @@ def _missing_reference(app, env, node, contnode):
     matches = [full for full in domain.objects if full.rsplit(".", 1)[-1] == last
                and (full.startswith(target.lstrip("~.").rsplit(".", 1)[0] + ".") or "." not in target.lstrip("~.")
                     or full.endswith("." + target.lstrip("~.")))]
-    if len(matches) == 1:
+    local = [full for full in matches if modname and full.startswith(modname + ".")]
+    if len(local) == 1:      # a method named in its module's docstring: ``:meth:`forward```
+        names.append(local[0])
+    elif len(matches) == 1:
         names.append(matches[0])
     for canonical in names:
         if canonical is None or canonical == target:
@@ -194,6 +202,104 @@ def _warn_empty_docstring(app, what, name, obj, options, lines):
     logging.getLogger("lipmat.docs").warning(
         "%s %s has no docstring; document it (every public object of the API reference needs one)",
         what, name, type="lipmat", subtype="docstring")
+
+
+
+# -- the house docstring conventions, read as reST -------------------------------------------------
+# Two conventions of the docstrings are plain text rather than reST, and are translated here (before
+# napoleon) instead of being rewritten in every file:
+#   * field blocks: paragraphs whose every line is "name : text" / "name: text" / "``name``   text", with
+#     hanging-indent continuation lines; in reST a hanging indent is an error, so they become
+#     definition lists (name, then the text indented);
+#   * absolute values and norms written |x|: reST reads them as substitutions; the bars are escaped
+#     (outside ``literals`` and literal blocks).
+_FIELD = re.compile(r"^(``[^`]+``(?=\s)|[A-Za-z_*][\w.*, ()\[\]=\-]{0,60}?(?=\s?:\s|\s{2}))(?:\s?:\s+|\s+)(\S.*)$")
+_LITERAL_ONLY = re.compile(r"^``[^`]+``\s*$")
+_UNDERLINE = re.compile(r"^([-=~^])\1{2,}\s*$")
+_NAPOLEON_SECTIONS = {"args", "arguments", "attributes", "example", "examples", "keyword args",
+                      "keyword arguments", "methods", "note", "notes", "other parameters", "parameters",
+                      "return", "returns", "raise", "raises", "references", "see also", "todo", "warning",
+                      "warnings", "warns", "yield", "yields", "receives"}
+
+
+def _field_paragraph(par: list[str]) -> list[str] | None:
+    """A paragraph of fields as a definition list, or None when it is not one."""
+    fields: list[tuple[str, list[str]]] = []
+    for line in par:
+        if line[:1].isspace():
+            if not fields:
+                return None
+            fields[-1][1].append(line.strip())
+            continue
+        m = _FIELD.match(line)
+        if m:
+            fields.append((m.group(1).strip(), [m.group(2).strip()]))
+        elif _LITERAL_ONLY.match(line):
+            fields.append((line.strip(), []))
+        else:
+            return None
+    has_continuation = any(len(text) > 1 or not text for _, text in fields)
+    if len(fields) < 2 and not has_continuation:
+        return None
+    if not has_continuation:
+        return None  # consecutive one-line fields read fine as they are
+    out = []
+    for name, text in fields:
+        out.append(name)
+        out.extend("    " + t for t in text if t)
+    return out
+
+
+def _escape_bars(line: str) -> str:
+    parts = re.split(r"(``.*?``|`[^`]*`)", line)
+    return "".join(p if i % 2 else re.sub(r"(?<!\\)\|", r"\\|", p) for i, p in enumerate(parts))
+
+
+def _house_conventions(app, what, name, obj, options, lines):
+    out: list[str] = []
+    i = 0
+    literal_indent = None
+    paragraph: list[str] = []
+
+    def flush():
+        if not paragraph:
+            return
+        body = paragraph
+        head: list[str] = []
+        if len(body) >= 2 and _UNDERLINE.match(body[1]) and not body[0][:1].isspace():
+            if body[0].strip().lower() in _NAPOLEON_SECTIONS:
+                out.extend(body)
+                paragraph.clear()
+                return
+            head, body = body[:2], body[2:]
+        converted = _field_paragraph(body) if body and not body[0][:1].isspace() else None
+        if converted is not None and head:
+            converted = [""] + converted
+        out.extend(head + (converted if converted is not None else body))
+        paragraph.clear()
+
+    while i < len(lines):
+        line = lines[i]
+        indent = len(line) - len(line.lstrip())
+        if literal_indent is not None:
+            if line.strip() and indent <= literal_indent:
+                literal_indent = None
+            else:
+                out.append(line)
+                i += 1
+                continue
+        if not line.strip():
+            flush()
+            out.append(line)
+        else:
+            text = _escape_bars(line)
+            paragraph.append(text)
+            if line.rstrip().endswith("::"):
+                flush()
+                literal_indent = indent
+        i += 1
+    flush()
+    lines[:] = out
 
 
 # -- what the reference lists ---------------------------------------------------------------------
@@ -224,6 +330,11 @@ def _fold_type_fields(app, what, name, obj, options, lines):
     would become a cross-reference to a class that does not exist; shown as the field's text it reads
     as written. Runs after napoleon (priority 600).
     """
+    # "points, weights : ..." names two fields at once; in ":ivar points, weights:" Sphinx would read
+    # "points," as a type, so the names are joined without the space
+    lines[:] = [re.sub(r"^(\s*:(?:ivar|vartype|param|type) )([^:]+)(:)",
+                       lambda m: m.group(1) + m.group(2).replace(", ", ",") + m.group(3), line)
+                for line in lines]
     types: dict[tuple[str, str], str] = {}
     kept = []
     for line in lines:
@@ -247,9 +358,10 @@ def _fold_type_fields(app, what, name, obj, options, lines):
 
 
 def _napoleon_unless_data(app, what, name, obj, options, lines):
-    """napoleon, except on module data and attributes: their ``#:`` comments are prose ("Adam epochs
-    and L-BFGS iterations of the fit: full ..."), which napoleon would split into a "type" and a text."""
-    if what in ("data", "attribute"):
+    """napoleon, except on module data, attributes and properties: their docstrings are prose ("Adam
+    epochs and L-BFGS iterations of the fit: full ..."), which napoleon would split into a "type" and a
+    text at the first colon."""
+    if what in ("data", "attribute", "property"):
         return
     _napoleon._process_docstring(app, what, name, obj, options, lines)
 
@@ -258,6 +370,7 @@ def setup(app):
     for listener in list(app.events.listeners.get("autodoc-process-docstring", [])):
         if listener.handler is _napoleon._process_docstring:
             app.disconnect(listener.id)
+    app.connect("autodoc-process-docstring", _house_conventions, priority=400)
     app.connect("autodoc-process-docstring", _napoleon_unless_data, priority=500)
     app.connect("missing-reference", _missing_reference)
     app.connect("autodoc-process-docstring", _fold_type_fields, priority=600)
