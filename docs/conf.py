@@ -7,7 +7,8 @@ Build (from the repository root, after ``pip install -e ".[docs]"``)::
 ``-n`` (nitpicky) makes every unresolved cross-reference a warning and ``-W`` makes every warning an
 error, so a broken reference, a page missing from the toctree or a public object without a docstring
 fails the build. There is no intersphinx (the build runs without internet): references into torch,
-numpy, scipy and the standard library are listed below as known-external, nothing else is ignored.
+numpy, scipy and the standard library are listed below as known-external, and so are private names (a
+leading underscore, which the reference leaves out); nothing else is ignored.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ exclude_patterns = ["_build", "README.md"]
 
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
-suppress_warnings = ["myst.header"]  # pages opened from README.md start at '##' levels in places
 
 html_theme = "furo"
 html_title = f"lipmat {release}"
@@ -56,12 +56,12 @@ autodoc_default_options = {
     "undoc-members": True,          # an undocumented public object is listed, and warned about below
     "show-inheritance": True,
     "member-order": "bysource",
-    "ignore-module-all": True,
+    "ignore-module-all": True,      # every public name a module defines, also those left out of __all__
     # members a class takes from the project's own mixins (``stress`` from StressAlias), not those of
     # torch's Module or of the builtins
     "inherited-members": "Module,object,Exception,BaseException,tuple,dict,list,str,float,int,Enum,"
                          "IntEnum,Generic,Protocol,ABC,Warning,UserWarning,ValueError,RuntimeError,"
-                         "ArithmeticError,KeyError,TypeError,NamedTuple",      # every public name a module defines, also those left out of __all__
+                         "ArithmeticError,KeyError,TypeError,NamedTuple",
 }
 autodoc_typehints = "signature"
 autodoc_member_order = "bysource"
@@ -112,7 +112,8 @@ def _canonical(target: str, modname: str | None) -> str | None:
 
     The docstrings name objects the way their readers meet them: ``fem.Mesh`` (the re-export),
     ``Limits`` inside ``fem.core``'s docstring. The object is looked up by importing it, so the
-    reference goes to the one place it is documented; nothing is guessed from the spelling.
+    reference goes to the one place it is documented. (Module data carry no ``__module__``; those are
+    matched by name in :func:`_missing_reference`, only when one documented object has that name.)
     """
     target = target.lstrip("~.")
     candidates = []
