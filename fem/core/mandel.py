@@ -16,6 +16,7 @@ import math
 
 import torch
 
+#: the kinematics names; their Mandel vectors have 1, 3 and 6 components
 KINEMATICS = ("uniaxial", "plane_strain", "3d")
 SIZE = {"uniaxial": 1, "plane_strain": 3, "3d": 6}
 #: Spatial dimension of the mesh that goes with each kinematics.

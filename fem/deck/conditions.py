@@ -48,6 +48,7 @@ def select(t: Table, where: str, tol: float, mesh, *, what: str, facets: bool = 
 
 
 def bbox(mesh) -> str:
+    """The mesh's bounding box as text, ``[x0, x1] × [y0, y1] …``, for error messages."""
     lo, hi = mesh.points.min(axis=0), mesh.points.max(axis=0)
     return " × ".join(f"[{a:g}, {b:g}]" for a, b in zip(lo, hi))
 

@@ -40,6 +40,7 @@ ARITY = {name: 1 for name in FUNCTIONS} | {"atan2": 2, "min": 2, "max": 2}
 CONSTANTS = {"pi": math.pi, "e": math.e}
 #: longest expression text (characters) and deepest nesting (brackets, operators, calls) accepted
 MAX_LENGTH = 2000
+#: deepest nesting (brackets, operators, calls) accepted
 MAX_DEPTH = 100
 _BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide,
            ast.Pow: np.power, ast.Mod: np.mod}

@@ -28,7 +28,7 @@ class Table:
         self.data, self.where, self.file = data, where, file
 
     def error(self, message: str) -> DeckError:
-        """A DeckError located at ``<file>: <table>: ``."""
+        """A DeckError located at ``<file>: <table>:``, then the message."""
         return DeckError(f"{self.file}: {self.where}: {message}")
 
     def check(self, allowed) -> None:

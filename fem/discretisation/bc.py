@@ -151,14 +151,16 @@ def facet_load_vector(mesh, facets: np.ndarray, traction: np.ndarray, scale: flo
 class Conditions:
     """Per-dof form of the boundary conditions and loads (torch tensors on the solver's device).
 
-    Attributes
-    ----------
-    fixed_dofs (kf,) long and fixed_values (kf,): constant displacements.
-    disp_dofs (kd,) long, disp_funcs (list of callables ``g(t)``, one per Prescribed) and
-        disp_group (kd,) long: ``g = disp_funcs[disp_group[i]]`` drives ``disp_dofs[i]``.
-    vel_dofs (kv,), vel_funcs, vel_group: the same for velocity histories ``h(t)``.
-    constrained (k,) long: fixed, then displacement-, then velocity-prescribed dofs (no dof twice).
-    loads: list of ``(F (n_dofs,), amplitude or None)``; constant loads are summed into one entry.
+    ``fixed_dofs`` (kf,) long and ``fixed_values`` (kf,)
+        constant displacements.
+    ``disp_dofs`` (kd,) long, ``disp_funcs`` (list of callables ``g(t)``, one per Prescribed) and ``disp_group`` (kd,) long
+        ``g = disp_funcs[disp_group[i]]`` drives ``disp_dofs[i]``.
+    ``vel_dofs`` (kv,), ``vel_funcs``, ``vel_group``
+        the same for velocity histories ``h(t)``.
+    ``constrained`` (k,) long
+        fixed, then displacement-, then velocity-prescribed dofs (no dof twice).
+    ``loads``
+        list of ``(F (n_dofs,), amplitude or None)``; constant loads are summed into one entry.
     """
 
     n_dofs: int
@@ -186,7 +188,7 @@ class Conditions:
         return self._eval(self.disp_funcs, self.disp_group, t)
 
     def half_step_velocity(self, t0: float, t1: float) -> torch.Tensor:
-        """(k,) velocity of every constrained dof over [t0, t1], in the order of :attr:`constrained`.
+        """(k,) velocity of every constrained dof over [t0, t1], in the order of ``constrained``.
 
         Fixed: 0; displacement-prescribed: ``(g(t1) − g(t0)) / (t1 − t0)`` (so the displacement is
         hit exactly); velocity-prescribed: ``h((t0 + t1) / 2)`` (midpoint rule).

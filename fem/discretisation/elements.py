@@ -2,15 +2,15 @@
 
 One small frozen :class:`Element` per supported cell type (meshio names and node orderings):
 
-============  =====  ==============================  ===========  ===============  ==========
-cell_type     nodes  reference domain                stiffness qp mass qp (exact)  facet_type
-============  =====  ==============================  ===========  ===============  ==========
-line          2      [-1, 1]                         1 Gauss      2 Gauss          vertex
-triangle      3      (0,0) (1,0) (0,1)               1 centroid   3 (degree 2)     line
-quad          4      [-1, 1]²                        2×2 Gauss    2×2 Gauss        line
-tetra         4      (0,0,0) (1,0,0) (0,1,0) (0,0,1) 1 centroid   4 (degree 2)     triangle
-hexahedron    8      [-1, 1]³                        2×2×2 Gauss  3×3×3 Gauss      quad
-============  =====  ==============================  ===========  ===============  ==========
+==========  =====  ===============================  ============  ===============  ==========
+cell_type   nodes  reference domain                 stiffness qp  mass qp (exact)  facet_type
+==========  =====  ===============================  ============  ===============  ==========
+line        2      [-1, 1]                          1 Gauss       2 Gauss          vertex
+triangle    3      (0,0) (1,0) (0,1)                1 centroid    3 (degree 2)     line
+quad        4      [-1, 1]²                         2×2 Gauss     2×2 Gauss        line
+tetra       4      (0,0,0) (1,0,0) (0,1,0) (0,0,1)  1 centroid    4 (degree 2)     triangle
+hexahedron  8      [-1, 1]³                         2×2×2 Gauss   3×3×3 Gauss      quad
+==========  =====  ===============================  ============  ===============  ==========
 
 The stiffness rule integrates ``Bᵀ C B |J|`` exactly for the simplices and the line, and is the usual
 full-integration rule for the quad and hex. The mass rule integrates ``N_a N_b |J|`` exactly on any

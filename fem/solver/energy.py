@@ -29,6 +29,7 @@ from fem.stability.discrete_energy import EnergyGuard
 
 __all__ = ["EnergyAccount", "ENERGY_KEYS", "TINY", "run_balance_error"]
 
+#: the keys of an energy row, in the column order of ``energy.csv``
 ENERGY_KEYS = ("time", "step", "kinetic", "internal", "external", "damping", "balance_error", "scheme_error")
 TINY = 1e-300
 

@@ -1,13 +1,13 @@
 """Grouped options of :func:`fem.solve`: small frozen dataclasses, one per concern.
 
-=================  ==========================================================================
-:class:`SaveAt`    which states become frames, where they go, whether the result keeps them
+====================  ==========================================================================
+:class:`SaveAt`       which states become frames, where they go, whether the result keeps them
 :class:`EnergyCheck`  energy rows and the balance check that stops an unstable run
-:class:`Probes`    node groups whose mean displacement is recorded
-:class:`Monitor`   measurements of the critical step (an estimate) during the run
-:class:`Checkpoint`  restart files written during the run (and on Ctrl-C)
-:class:`Compute`   dtype, device, CPU threads, and whether the sparse linear path may be used
-=================  ==========================================================================
+:class:`Probes`       node groups whose mean displacement is recorded
+:class:`Monitor`      measurements of the critical step (an estimate) during the run
+:class:`Checkpoint`   restart files written during the run (and on Ctrl-C)
+:class:`Compute`      dtype, device, CPU threads, and whether the sparse linear path may be used
+====================  ==========================================================================
 
 Every step count is a whole number of steps; a bad value raises :class:`~fem.core.errors.FemError` when
 the option is built, naming the option and what was expected.

@@ -294,7 +294,7 @@ class Comparison:
 
     dt_initial : h/c₀ (s); dt_certified : certified step (s); dt_reference : measured critical step of
     the unstrained bar (an estimate, s); dt_min_measured : smallest measured critical step over the
-    certified run (an estimate, s; NaN without monitoring); initial, certified : the :class:`fem.Result`s;
+    certified run (an estimate, s; NaN without monitoring); initial, certified : the two :class:`fem.Result` objects;
     stiffening_stretch : λ above which σ' > σ'(0) (:func:`stiffening_stretch`).
     """
 

@@ -1,4 +1,4 @@
-"""Joint fit of the neural hyperelastic law to several incompressible tests, then its certificate.
+"""Joint fit of the neural hyperelastic law to several incompressible tests, then its certificate::
 
     result = fit_hyperelastic(["data/treloar_uniaxial.csv", "data/treloar_equibiaxial.csv",
                                "data/treloar_pureshear.csv"])
@@ -459,6 +459,7 @@ def certify_cli(args, loaded) -> dict:
 
 
 def print_certify(r: dict, file=None) -> None:
+    """Print a finite-strain certificate report ``r`` (``lipmat certify``'s text) to ``file`` (stdout)."""
     import sys
     file = file or sys.stdout
     d = r["domain"]

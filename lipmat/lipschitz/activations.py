@@ -72,6 +72,7 @@ def _gelu(m: nn.GELU) -> float:
 # Constants for the sup of |f'| over the real line (rounded up where not exact). Softplus: torch
 # switches to the identity above beta·x = threshold, a jump of about e^-threshold/beta (2e-9 at the
 # default) which no Lipschitz constant covers; the constant 1 holds on either side of it.
+#: activation name -> sup of |f'| over the real line (its Lipschitz constant, rounded up where not exact)
 ACTIVATION_CONSTANTS = {
     nn.Identity: 1.0,
     nn.ReLU: 1.0,

@@ -69,7 +69,7 @@ def empirical_lipschitz(model: nn.Module, inputs: torch.Tensor, *, steps: int = 
     The ascent maximises ‖J(x) v‖ with v the top right singular vector of J(x) held fixed in each step;
     its gradient is that of ‖J(x)‖₂ where the top singular value is simple (no SVD derivative is taken,
     so repeated singular values cannot produce NaN). For piecewise-linear networks (ReLU, GroupSort) J
-    is piecewise constant and has no gradient; there the points take random steps of size ``lr``×spread
+    is piecewise constant and has no gradient; there the points take random steps of size ``lr`` × spread
     instead, and the sampling carries most of the bound.
     """
     if not isinstance(inputs, torch.Tensor) or inputs.dim() != 2 or inputs.shape[0] == 0:

@@ -6,15 +6,15 @@ it would be too small. Measured on one 64×64 ``nn.Linear`` (default init, float
 ``spectral_norm(layer, k=1, warmup=1)`` (two power-iteration steps: the warm-up and the call torch makes
 at registration; script in docs/notes/lipschitz.md):
 
-==========================================  ==========
-quantity                                    value
-==========================================  ==========
-power-iteration estimate σ̂ = uᵀWv of W     1.0209
-exact σ(W) (SVD)                            1.1012
-exact ‖W_eff‖₂ = σ/σ̂ (certified)            1.0786
-the same after 14 more steps                1.0002
-the same after 1014 more steps              1.000000
-==========================================  ==========
+======================================  ========
+quantity                                value
+======================================  ========
+power-iteration estimate σ̂ = uᵀWv of W  1.0209
+exact σ(W) (SVD)                        1.1012
+exact ‖W_eff‖₂ = σ/σ̂ (certified)        1.0786
+the same after 14 more steps            1.0002
+the same after 1014 more steps          1.000000
+======================================  ========
 
 So :func:`exact_norm` takes the SVD (``torch.linalg.matrix_norm(W, 2)``) of the weight the layer
 actually applies, in float64, and rounds it *up* by a relative ``8·max(out, in)·ε₆₄`` (about 2e-13 for

@@ -120,7 +120,7 @@ def spectral_norm(module: nn.Linear, k: float = 1.0, n_power_iterations: int = 1
             norm of the effective weight already contains the scale's current value.
 
     Raises:
-        LipmatError (a ValueError) naming the bad argument, what was expected and what was received.
+        LipmatError: (a ValueError) naming the bad argument, what was expected and what was received.
 
     Example (the power-iteration estimate is below σ, so W_eff is above k; float64, seed 0)::
 

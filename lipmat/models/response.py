@@ -128,6 +128,7 @@ class MonotoneResponse(nn.Module):
 
     @classmethod
     def from_config(cls, cfg: dict) -> "MonotoneResponse":
+        """The response :meth:`config` describes (its weights are loaded separately)."""
         return cls(cfg["max_slope"], cfg["n_rising"], cfg["n_falling"], span=tuple(cfg["span"]),
                    allow_below=cfg["allow_below"])
 
