@@ -466,11 +466,11 @@ def _strict(text):
 def test_certify_json_is_strict_when_a_value_is_not_finite(model_payload, tmp_path, monkeypatch, capsys):
     """A zero empirical tangent makes the ratio infinite: --json says null, never Infinity."""
     import lipmat.certify
-    from lipmat.certify import Certificate
+    from lipmat.certify import CertificateReport
 
     path = tmp_path / "m.pt"
     torch.save(model_payload, path)
-    monkeypatch.setattr(lipmat.certify, "certify", lambda model, strains=None: Certificate(1e6, 0.0, math.inf, [0.0]))
+    monkeypatch.setattr(lipmat.certify, "certify", lambda model, strains=None: CertificateReport(1e6, 0.0, math.inf, [0.0]))
     code, out, err = run_cli(["certify", path, "--json"], capsys)
     assert code == 0 and _strict(out)["ratio"] is None and _strict(out)["stiffness_bound"] == 1e6
 

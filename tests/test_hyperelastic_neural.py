@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from fem.materials.hyperelastic import StretchDomain
-from lipmat.fitting.hyperelastic import empirical_stiffness, sample_stretches
+from lipmat.certify import empirical_stiffness, sample_stretches
 from lipmat.io import ModelFileError, load_file, save
 from lipmat.models import MODELS, NeuralHyperelastic
 from lipmat.models.hyperelastic import slope_interval, value_interval

@@ -152,9 +152,9 @@ def run(args) -> int:
 
 
 def _run_hyperelastic(args, out, plot) -> int:
-    """The finite-strain neural law: lipmat.fitting.hyperelastic does the work."""
+    """The finite-strain neural law: lipmat.cli._hyperelastic runs it, lipmat.fitting.hyperelastic fits it."""
+    from lipmat.cli._hyperelastic import print_fit, run_fit_cli
     from lipmat.cli._output import dumps, output_file
-    from lipmat.fitting.hyperelastic import print_fit, run_fit_cli
 
     output_file(out, "--out", create=True)          # the default out/ folder may not exist yet
     if plot is not None:

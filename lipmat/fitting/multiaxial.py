@@ -85,6 +85,19 @@ class MultiaxialCurve:
         """(n·m,) the measured stresses (P₁ of every row, then P₂ of every row when measured), Pa."""
         return np.concatenate([self.stress[:, k] for k in range(2) if self.measured[k]])
 
+    def along(self, lam) -> "MultiaxialCurve":
+        """The same test at other stretches λ₁ (k,) of its own mode (stresses NaN): the path a plot draws.
+
+        Each point follows the mode's kinematics (uniaxial λ₂ = λ₁^(−1/2), ...), never a straight line
+        between rows. A general biaxial test has no such path (two independent stretches): LipmatError.
+        """
+        if self.mode == "biaxial":
+            raise LipmatError(f"{self.name}: a general biaxial test has no one-parameter path; use its own rows")
+        lam = np.asarray(lam, dtype=np.float64).reshape(-1)
+        l1, l2 = mode_stretches(self.mode, lam)
+        return MultiaxialCurve(self.mode, np.stack([l1, l2], axis=1), np.full((len(lam), 2), math.nan),
+                               self.measured, dict(self.provenance))
+
 
 def mode_stretches(mode: str, lam):
     """(λ₁, λ₂) of a one-parameter mode at stretch λ (tensor or array, any shape)."""
