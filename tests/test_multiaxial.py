@@ -11,7 +11,7 @@ import torch
 from fem.materials.hyperelastic import StretchDomain
 from lipmat.errors import DataError
 from lipmat.models import NeuralHyperelastic
-from lipmat.models.classical import MooneyRivlin, Ogden
+from lipmat.models.classical import MooneyRivlinBar, OgdenBar
 from lipmat.fitting.multiaxial import (
     biaxial_nominal, canonical_mode, invariant_deviator, load_multiaxial, load_tests, mode_stretches,
     partner_stretches, predict, stretch_deviator,
@@ -68,12 +68,12 @@ def test_incompressible_load_cases_equal_a_traction_free_solve_of_the_compressib
 
 def test_closed_forms_of_mooney_rivlin_and_ogden_agree_with_the_1d_baselines():
     lam = torch.linspace(0.7, 6.0, 30, dtype=torch.float64)
-    mr = MooneyRivlin(2e5, 5e4)
+    mr = MooneyRivlinBar(2e5, 5e4)
     dev = invariant_deviator(lambda i1, i2: (2e5 + 0 * i1, 5e4 + 0 * i2))
     p1, p2 = biaxial_nominal(dev, *mode_stretches("uniaxial", lam))
     assert torch.allclose(p1, torch.as_tensor(mr.nominal_stress(lam.numpy())), rtol=1e-12)
     assert float(p2.abs().max()) <= 1e-9 * float(p1.abs().max())          # lateral faces traction-free
-    og = Ogden(6e5, 1e3, -1e4, 1.3, 5.0, -2.0)
+    og = OgdenBar(6e5, 1e3, -1e4, 1.3, 5.0, -2.0)
     mu, alpha = (6e5, 1e3, -1e4), (1.3, 5.0, -2.0)
     dev = stretch_deviator(lambda l: sum(m * l ** a for m, a in zip(mu, alpha)))
     p1, _ = biaxial_nominal(dev, *mode_stretches("uniaxial", lam))
