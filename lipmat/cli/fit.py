@@ -295,6 +295,8 @@ def _print_text(r: dict) -> None:
         elif r.get("model") == "linear":
             line += " (the fitted E itself: a linear law's slope is its certificate)"
         print(line, file=out)
+    for text in r.get("warnings") or []:
+        print(f"  warning: {text}", file=out)
     for name, m in (r.get("baselines") or {}).items():
         print(f"  baseline {name:<13} R² {m['r2']:.6f}  RMSE {m['rmse']:.4g} Pa  MAPE {m['mape']:.3f} %", file=out)
     if r.get("plot"):
