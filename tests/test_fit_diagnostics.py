@@ -62,3 +62,28 @@ def test_the_command_prints_the_warning_and_json_carries_it(tmp_path, capsys):
     assert main([*args, "--out", str(tmp_path / "b.pt"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert len(report["warnings"]) == 1 and "--max-stiffness" in report["warnings"][0]
+
+
+def test_the_1d_figure_draws_the_prediction_the_metrics_use():
+    """The σ(ε) figure's fitted line is stress_strain.predict on its grid, and the R² in its label is the
+    report's (the same function, one code path)."""
+    import matplotlib.pyplot as plt
+    import torch
+
+    from lipmat.fitting.plots import fit_figure, plot_range
+    from lipmat.fitting.stress_strain import _as_sets, predict
+
+    result = fit("uniaxial", curve(), epochs=100, lbfgs_steps=10, progress=False)
+    (s,) = _as_sets([curve()])
+    fig = fit_figure(result.model, [s])
+    solid, dashed = [ln for ln in fig.axes[0].get_lines() if "(fit" in ln.get_label() or "extrapolation" in ln.get_label()]
+    x = np.asarray(solid.get_xdata(), dtype=float)
+    drawn = np.where(np.isnan(solid.get_ydata()), dashed.get_ydata(), solid.get_ydata())
+    grid = torch.linspace(*plot_range(s.x.numpy()), 600, dtype=torch.float64)     # the figure's own grid
+    assert np.array_equal(x, 1.0 + grid.numpy())
+    with torch.no_grad():
+        expected = predict(result.model, type(s)(s.kind, grid, torch.zeros_like(grid), s.name, s.provenance,
+                                                   s.kinematics, s.load_case)).numpy() / 1e6
+    assert np.array_equal(drawn, expected)
+    assert f"R² {result.report.r2:.4f}" in solid.get_label()
+    plt.close(fig)

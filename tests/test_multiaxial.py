@@ -162,3 +162,16 @@ def test_a_biaxial_mode_needs_a_two_stretch_table_and_the_reverse(tmp_path):
     p = write(tmp_path, "stretch1,stretch2,nominal_stress1_MPa,nominal_stress2_MPa\n1.1,1,1,1\n1.2,1,2,2\n1.3,1,3,3\n")
     with pytest.raises(DataError, match="general biaxial"):
         load_multiaxial(p, mode="uniaxial")
+
+
+@pytest.mark.parametrize("row, where, what", [
+    ("1.2,1,1e200,2", "line 3, column 3 ('nominal_stress1_GPa')", "'1e200' is a stress of 1e+209 Pa"),
+    ("1.2,1,1,1e300", "line 3, column 4 ('nominal_stress2_Pa')", "'1e300' is a stress of 1e+300 Pa"),
+    ("1e150,1,1,1", "line 3, column 1 ('stretch1')", "'1e150' is a stretch of 1e+150"),
+])
+def test_biaxial_values_beyond_the_fits_range_are_refused_where_they_are(tmp_path, row, where, what):
+    path = tmp_path / "bx.csv"
+    path.write_text(f"stretch1,stretch2,nominal_stress1_GPa,nominal_stress2_Pa\n1.1,1,1,1\n{row}\n1.3,1,3,3\n")
+    with pytest.raises(DataError) as info:
+        load_multiaxial(path)
+    assert f"{path}, {where}: {what}" in str(info.value) and "expected |" in str(info.value)
