@@ -18,7 +18,7 @@ import torch
 
 from lipmat.fitting import metrics
 from lipmat.fitting.data import load_uniaxial
-from lipmat.models.classical import BASELINES, Ogden, fit_baseline
+from lipmat.models.classical import BASELINES, OgdenBar, fit_baseline
 
 ROOT = Path(__file__).resolve().parents[1]
 MPA = 1e6
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
                 label += f" [at bound: {', '.join(model.fit_info['at_bounds'])}]"
             print(row(label, model, curve, secs))
     # the classic published parameters (Ogden 1972, fitted by hand on Treloar's data), for reference
-    ogden72 = Ogden(0.618 * MPA, 0.00118 * MPA, -0.00981 * MPA, 1.3, 5.0, -2.0)
+    ogden72 = OgdenBar(0.618 * MPA, 0.00118 * MPA, -0.00981 * MPA, 1.3, 5.0, -2.0)
     print(row("ogden3, Ogden (1972) parameters", ogden72, curve, None))
     return 0
 

@@ -118,7 +118,7 @@ def bulk_table(law, domain=(0.3, 3.5, 0.9, 1.1)) -> None:
     import fem
     from fem.materials.hyperelastic import StretchDomain
     from lipmat.cli.dt import compute
-    from lipmat.fitting.hyperelastic import empirical_stiffness
+    from lipmat.certify import empirical_stiffness
 
     mesh = fem.rectangle(0.1, 0.05, 20, 10, cell="triangle")
     dom = StretchDomain(*domain)
@@ -136,7 +136,7 @@ def bulk_table(law, domain=(0.3, 3.5, 0.9, 1.1)) -> None:
 
 def certificate_check(law, n: int = 100_000) -> None:
     """n random states in the law's domain (half on its boundary) against the certified bound."""
-    from lipmat.fitting.hyperelastic import dense_lambda_max, sample_stretches
+    from lipmat.certify import dense_lambda_max, sample_stretches
 
     gen = torch.Generator().manual_seed(42)
     print(f"\nCertificate of the joint fit on its domain ({law.domain}):")

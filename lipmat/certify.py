@@ -10,19 +10,26 @@ potential models). ``empirical`` is the largest ‖C(e)‖₂ found — the tang
   local zoom around the best points;
 - other models: :func:`lipmat.lipschitz.empirical_lipschitz` from data strains, random strains at
   several scales and, for potentials, the points where each response's slope peaks.
+
+Finite-strain laws (F -> P, certified on a stretch domain; :func:`finite_strain_report`): the certified
+3D and plane-strain bounds of sup λ_max(∂P/∂F) over the domain, next to :func:`empirical_stiffness`,
+the largest tangent eigenvalue found in that domain (random and boundary states plus local
+refinement, the final value a dense eigen-solve of the autograd tangent), a lower bound of the supremum.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 
+from fem.materials.hyperelastic.domain import StretchDomain
 from lipmat.lipschitz import empirical_lipschitz
 from lipmat.lipschitz.empirical import eval_mode
 
 
 @dataclass
-class Certificate:
+class CertificateReport:
     """Certified vs empirical stiffness of a model.
 
     stiffness_bound: certified scalar (Pa): L, or λ_max(C_b) for a matrix certificate.
@@ -119,7 +126,7 @@ def default_strains(model) -> torch.Tensor | None:
     return torch.randn(64, n, generator=gen, dtype=torch.float64) * max(abs(span[0]), abs(span[1]))
 
 
-def certify(model, strains: torch.Tensor | None = None, *, seed: int = 0, steps: int = 50) -> Certificate:
+def certify(model, strains: torch.Tensor | None = None, *, seed: int = 0, steps: int = 50) -> CertificateReport:
     """Certified bound, empirical bound, ratio and location for ``model``.
 
     Args:
@@ -138,4 +145,87 @@ def certify(model, strains: torch.Tensor | None = None, *, seed: int = 0, steps:
             emp = empirical_lipschitz(model, _candidates(model, strains, n, seed), steps=steps)
         value, at = emp.value, emp.x.tolist()
     ratio = bound / value if value > 0 else float("inf")
-    return Certificate(stiffness_bound=bound, empirical_stiffness=value, ratio=ratio, at=at, matrix=matrix)
+    return CertificateReport(stiffness_bound=bound, empirical_stiffness=value, ratio=ratio, at=at, matrix=matrix)
+
+
+# -- finite-strain laws (F -> P on a stretch domain) ----------------------------------------------
+def finite_strain_report(law) -> dict:
+    """Certified 3D and plane-strain bounds of a finite-strain law over ``law.domain``, the empirical search
+    (:func:`empirical_stiffness`) and their ratios, as a JSON-ready dict (Pa; ``at``: stretches (3,))."""
+    cert3 = law.certificate("3d")
+    cert2 = law.certificate("plane_strain")
+    emp, at = empirical_stiffness(law, law.domain, "3d", extra=[cert3.at])
+    emp2, at2 = empirical_stiffness(law, law.domain, "plane_strain", extra=[cert2.at])
+    return {"stiffness_bound": cert3.bound, "stiffness_bound_plane_strain": cert2.bound,
+            "empirical_stiffness": emp, "empirical_stiffness_plane_strain": emp2,
+            "ratio": cert3.bound / emp, "ratio_plane_strain": cert2.bound / emp2, "at": at,
+            "certificate_seconds": cert3.seconds + cert2.seconds, "certificate_boxes": cert3.boxes + cert2.boxes}
+
+
+def sample_stretches(domain: StretchDomain, n: int, kinematics: str = "3d", *,
+                     generator: torch.Generator | None = None, boundary: float = 0.3) -> torch.Tensor:
+    """(m, k) principal stretches of states in ``domain`` (k = 3, or 2 in plane strain with λ₃ = 1), m ≤ n.
+
+    The first k − 1 stretches are log-uniform in [λ_lo, λ_hi] (each snapped to an end with probability
+    ``boundary``/2), J is uniform in [J_lo, J_hi] (snapped likewise), the last stretch is J over the
+    product of the others; samples outside the domain (that stretch out of the box, or J rounded past an
+    end) are dropped.
+    """
+    gen = generator or torch.Generator().manual_seed(0)
+    k = 3 if kinematics == "3d" else 2
+    a, b = math.log(domain.lam_lo), math.log(domain.lam_hi)
+
+    def draw(lo, hi, size):
+        u = torch.rand(size, generator=gen, dtype=torch.float64)
+        v = torch.rand(size, generator=gen, dtype=torch.float64)
+        u = torch.where(v < boundary / 2, torch.zeros_like(u), torch.where(v > 1 - boundary / 2, torch.ones_like(u), u))
+        return lo + (hi - lo) * u
+
+    free = draw(a, b, (n, k - 1)).exp()
+    J = draw(domain.J_lo, domain.J_hi, (n,))
+    last = J / free.prod(-1)
+    lam = torch.cat([free, last.unsqueeze(-1)], -1)
+    return lam[domain.contains_stretches(lam)]     # also drops J ends rounded just outside
+
+
+def dense_lambda_max(law, stretches: torch.Tensor) -> torch.Tensor:
+    """(m, k) stretches -> (m,) λ_max of the autograd tangent A at F = diag(λ) (dense eigvalsh)."""
+    F = torch.diag_embed(stretches.to(torch.float64))
+    A = law.tangent(F)
+    return torch.linalg.eigvalsh(0.5 * (A + A.transpose(-1, -2)))[..., -1]
+
+
+def empirical_stiffness(law, domain: StretchDomain, kinematics: str = "3d", *, samples: int = 20000,
+                        rounds: int = 8, seed: int = 0, extra=()) -> tuple[float, list]:
+    """Largest tangent eigenvalue found in ``domain``: (value Pa, stretches where).
+
+    Closed-form eigenvalues (``law.tangent_eigenvalues``) at the domain's vertices, ``samples`` random
+    states and ``extra`` points (e.g. the certifier's best), then ``rounds`` of shrinking random moves
+    around the 16 best, kept inside the domain; the value returned is a dense eigen-solve of the autograd
+    tangent at the best point (so it is attained by the function the solver calls).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    k = 3 if kinematics == "3d" else 2
+    pts = [domain.vertices(kinematics), sample_stretches(domain, samples, kinematics, generator=gen)]
+    for e in extra:
+        e = torch.as_tensor(e, dtype=torch.float64).reshape(-1)
+        if e.numel() == k:
+            pts.append(e.unsqueeze(0))
+    lam = torch.cat(pts)
+    lam = lam[domain.contains_stretches(lam)]
+    with torch.no_grad():
+        val = law.tangent_eigenvalues(lam).amax(-1)
+        step = 0.2
+        for _ in range(rounds):
+            top = lam[val.topk(min(16, len(val))).indices]
+            moves = torch.exp(step * (2 * torch.rand(top.shape[0], 64, k, generator=gen, dtype=torch.float64) - 1))
+            cand = (top.unsqueeze(1) * moves).reshape(-1, k).clamp(domain.lam_lo, domain.lam_hi)
+            cand = cand[domain.contains_stretches(cand)]
+            if len(cand):
+                lam = torch.cat([lam, cand])
+                val = torch.cat([val, law.tangent_eigenvalues(cand).amax(-1)])
+            step *= 0.5
+    best = lam[val.topk(min(4, len(val))).indices]
+    dense = dense_lambda_max(law, best)
+    i = int(dense.argmax())
+    return float(dense[i]), best[i].tolist()

@@ -111,6 +111,17 @@ def _csv_cases() -> dict:
                                   r"{f}, lines 3 and 4, columns \['stretch'\]: the same strain appears twice"),
         "unit overflow": ("stretch,nominal_stress_GPa\n1.1,1\n1.2,1e300\n1.3,2\n",
                           r"{f}, line 3, column 2 \('nominal_stress_GPa'\): '1e300' GPa overflows"),
+        "stress beyond the fit's range": ("strain,stress_Pa\n0,0\n0.1,1e300\n0.2,2e300\n",
+                                          r"{f}, line 3, column 2 \('stress_Pa'\): '1e300' is a stress of 1e\+300 Pa; "
+                                          r"expected \|stress\| <= 1e\+100 Pa"),
+        "stress beyond the fit's range in MPa": (head + "1.1,0.1\n1.2,-1e95\n1.3,0.3\n",
+                                                 r"{f}, line 3, column 2 \('nominal_stress_MPa'\): '-1e95' is a stress "
+                                                 r"of -1e\+101 Pa; expected \|stress\| <= 1e\+100 Pa"),
+        "strain beyond the fit's range": ("strain,stress_Pa\n0,0\n1e200,1\n2e200,2\n",
+                                          r"{f}, line 3, column 1 \('strain'\): '1e200' is a strain of 1e\+200; "
+                                          r"expected \|strain\| <= 1e\+100"),
+        "table stress beyond the fit's range": ("e11,s11_Pa\n0.1,1\n0.2,1e300\n0.3,3\n",
+                                                r"{f}, line 3, column 2 \('s11_Pa'\): '1e300' is a stress of 1e\+300 Pa"),
         "shear mismatch": ("shear_strain,nominal_stress_Pa\n0.1,1\n0.2,2\n0.3,3\n", r"{f}, line 1: shear_strain goes with shear_stress"),
         "bad load case comment": ("# load_case: torsion\n" + head + "\n".join(rows) + "\n",
                                   r"{f}: load case must be one of .* received 'torsion' \(from comment\)"),
@@ -127,6 +138,15 @@ def _csv_cases() -> dict:
 
 
 CSV_CASES = _csv_cases()
+
+
+def test_the_largest_accepted_stress_still_fits_with_finite_metrics(tmp_path, capsys):
+    """Just inside the accepted range (1e99 Pa) the fit's squares and sums stay finite: R² is a number."""
+    path = tmp_path / "big.csv"
+    path.write_text("strain,stress_Pa\n0,0\n0.1,1e99\n0.2,2e99\n0.3,3.5e99\n")
+    code = main(["fit", str(path), "--out", str(tmp_path / "m.pt"), "--epochs", "20", "--lbfgs", "5", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["r2"] is not None and math.isfinite(report["r2"]) and report["r2"] > 0.9
 
 
 @pytest.mark.parametrize("case", sorted(CSV_CASES))
@@ -466,11 +486,11 @@ def _strict(text):
 def test_certify_json_is_strict_when_a_value_is_not_finite(model_payload, tmp_path, monkeypatch, capsys):
     """A zero empirical tangent makes the ratio infinite: --json says null, never Infinity."""
     import lipmat.certify
-    from lipmat.certify import Certificate
+    from lipmat.certify import CertificateReport
 
     path = tmp_path / "m.pt"
     torch.save(model_payload, path)
-    monkeypatch.setattr(lipmat.certify, "certify", lambda model, strains=None: Certificate(1e6, 0.0, math.inf, [0.0]))
+    monkeypatch.setattr(lipmat.certify, "certify", lambda model, strains=None: CertificateReport(1e6, 0.0, math.inf, [0.0]))
     code, out, err = run_cli(["certify", path, "--json"], capsys)
     assert code == 0 and _strict(out)["ratio"] is None and _strict(out)["stiffness_bound"] == 1e6
 

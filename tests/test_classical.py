@@ -11,8 +11,8 @@ from lipmat.fitting.data import UniaxialCurve, load_uniaxial
 from lipmat.errors import CertificateError, LipmatError
 from lipmat.models import MODELS
 from lipmat.models.classical import (
-    BASELINES, ArrudaBoyce, Gent, LinearElastic1D, MooneyRivlin, NeoHookean, NoGlobalBound, Ogden, Yeoh,
-    baseline_from_config, fit_baseline, inverse_langevin_cohen,
+    BASELINES, ArrudaBoyceBar, GentBar, LinearElasticBar, MooneyRivlinBar, NeoHookeanBar, NoGlobalBound, OgdenBar,
+    YeohBar, baseline_from_config, fit_baseline, inverse_langevin_cohen,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -20,13 +20,13 @@ MPA = 1e6
 
 # one instance of each law with physically sensible parameters (moduli in Pa)
 LAWS = {
-    "linear": LinearElastic1D(1.2e6),
-    "neohookean": NeoHookean(0.4e6),
-    "mooney_rivlin": MooneyRivlin(0.16e6, 0.04e6),
-    "yeoh": Yeoh(0.18e6, -1.5e3, 40.0),
-    "ogden3": Ogden(0.618e6, 0.00118e6, -0.00981e6, 1.3, 5.0, -2.0),   # Ogden (1972) on Treloar's data
-    "gent": Gent(0.3e6, 90.0),
-    "arruda_boyce": ArrudaBoyce(0.28e6, 26.0),
+    "linear": LinearElasticBar(1.2e6),
+    "neohookean": NeoHookeanBar(0.4e6),
+    "mooney_rivlin": MooneyRivlinBar(0.16e6, 0.04e6),
+    "yeoh": YeohBar(0.18e6, -1.5e3, 40.0),
+    "ogden3": OgdenBar(0.618e6, 0.00118e6, -0.00981e6, 1.3, 5.0, -2.0),   # Ogden (1972) on Treloar's data
+    "gent": GentBar(0.3e6, 90.0),
+    "arruda_boyce": ArrudaBoyceBar(0.28e6, 26.0),
 }
 RANGE = {"gent": (0.15, 8.0), "arruda_boyce": (0.15, 7.0)}      # stay inside the locking stretches
 
@@ -145,7 +145,7 @@ def test_stiffness_bounds_are_honest(treloar):
     e = torch.linspace(-0.9, 50, 101).unsqueeze(-1)
     assert torch.all(lin.tangent(e) == 1.2e6)
     with pytest.raises(CertificateError, match="E = -1 < 0"):
-        LinearElastic1D(-1.0).stiffness_bound()
+        LinearElasticBar(-1.0).stiffness_bound()
     for name, law in LAWS.items():
         if name == "linear":
             continue
@@ -178,13 +178,13 @@ def test_config_round_trip_and_registry():
             assert type(again) is type(law)
             np.testing.assert_array_equal(again.params.numpy(), law.params.numpy())
         assert set(law.state_dict()) == {"params"}
-    o5 = Ogden(*range(1, 11))
+    o5 = OgdenBar(*range(1, 11))
     assert o5.name == "ogden5" and baseline_from_config(o5.config()).n_terms == 5
     assert set(BASELINES) == {"linear", "neohookean", "mooney_rivlin", "yeoh", "ogden3", "gent", "arruda_boyce"}
     with pytest.raises(LipmatError, match="unknown classical baseline 'ogden'"):
         fit_baseline("ogden", None)
     with pytest.raises(LipmatError, match="missing parameters"):
-        NeoHookean.from_config({"name": "neohookean", "params": {}})
+        NeoHookeanBar.from_config({"name": "neohookean", "params": {}})
 
 
 def test_material_protocol_shapes_and_errors(treloar):
@@ -197,4 +197,4 @@ def test_material_protocol_shapes_and_errors(treloar):
     with pytest.raises(LipmatError, match="load case 'equibiaxial'"):
         fit_baseline("neohookean", load_uniaxial(DATA / "treloar_equibiaxial.csv"))
     with pytest.raises(LipmatError, match="loss must be"):
-        NeoHookean.fit(treloar, loss="huber")
+        NeoHookeanBar.fit(treloar, loss="huber")

@@ -76,10 +76,10 @@ def test_an_infinite_bound_is_refused_before_the_run():
 
 
 def test_the_stiffening_rubber_laws_say_it_the_documented_way():
-    from lipmat.models import NeoHookean, NoGlobalBound
+    from lipmat.models import NeoHookeanBar, NoGlobalBound
 
     assert issubclass(NoGlobalBound, NoStiffnessBound)
-    law = NeoHookean(0.4e6)
+    law = NeoHookeanBar(0.4e6)
     with pytest.raises(NoStiffnessBound):
         law.stiffness_bound()
     assert fem.NoStiffnessBound is NoStiffnessBound

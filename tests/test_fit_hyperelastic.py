@@ -15,12 +15,15 @@ from lipmat.fitting.multiaxial import MultiaxialCurve, biaxial_nominal, invarian
 DATA = Path(__file__).parent.parent / "data"
 
 
-def carroll_curves() -> list[MultiaxialCurve]:
-    """UT, ET, PS of Carroll's W = a I1 + b I1⁴ + c √I2 (a stiffening law with a falling W2)."""
+def carroll_w(i1, i2):
+    """(W1, W2) of Carroll's W = a I1 + b I1⁴ + c √I2 (a stiffening law with a falling W2)."""
     a, b, c = 1.5e5, 2.0, 1.0e5
+    return a + 4 * b * i1 ** 3, c / (2 * i2 ** 0.5)
 
-    def w(i1, i2):
-        return a + 4 * b * i1 ** 3, c / (2 * i2 ** 0.5)
+
+def carroll_curves() -> list[MultiaxialCurve]:
+    """UT, ET, PS of Carroll's law (:func:`carroll_w`)."""
+    w = carroll_w
     out = []
     for mode, top in (("uniaxial", 5.0), ("equibiaxial", 3.0), ("pure_shear", 4.0)):
         lam = torch.linspace(1.05, top, 15, dtype=torch.float64)
@@ -123,3 +126,66 @@ def test_treloar_three_modes_jointly_and_pure_shear_predicted_from_the_other_two
     assert r["empirical_stiffness"] <= r["stiffness_bound"] <= 1.05 * r["empirical_stiffness"]
     two = fit_hyperelastic([files["UT"], files["ET"]], evaluate_on=[files["PS"]], certify=False)
     assert two.report["predicted"][0]["r2"] >= 0.99
+
+
+def _fit_lines(fig) -> list:
+    return [ln for ln in fig.axes[0].get_lines() if "(fit" in ln.get_label()]
+
+
+def test_the_plot_draws_exactly_the_predictions_the_metrics_use(tmp_path):
+    """Each drawn line is predict_curve along the test's own kinematics; at the data's stretches its values
+    are the ones the R² is computed from, and the R² in its label is the report's."""
+    import matplotlib.pyplot as plt
+
+    from lipmat.fitting.hyperelastic import predict_curve
+    from lipmat.fitting.plots import plot_tests, tests_figure
+
+    curves = carroll_curves()
+    fitted = fit_hyperelastic(curves, epochs=100, lbfgs_steps=40, terms=(3, 1), certify=False)
+    fig = tests_figure(fitted.model, curves)
+    lines = _fit_lines(fig)
+    assert len(lines) == len(curves)
+    for line, c, rep in zip(lines, curves, fitted.report["curves"]):
+        x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+        at = np.isin(x, c.stretch[:, 0])
+        with torch.no_grad():
+            at_data = predict_curve(fitted.model, c).numpy()
+            between = predict_curve(fitted.model, c.along(x[~at])).numpy()
+        assert at.sum() == len(c) and np.all(np.diff(x) > 0)
+        assert np.array_equal(y[at], at_data / 1e6)              # the R²'s own array, bit for bit
+        assert np.array_equal(y[~at], between / 1e6)             # the same function along the mode
+        assert f"R² {rep['r2']:.6f}" in line.get_label()
+        assert rep["r2"] > 0.99
+        # between rows the line follows the law that made the data about as well as the fit does at the
+        # rows (no 15 % excursion, no wiggle of a path that is not the test's)
+        exact, _ = biaxial_nominal(invariant_deviator(carroll_w), *map(torch.as_tensor, c.along(x[~at]).stretch.T))
+        inside = x[~at] >= c.stretch[0, 0]
+        worst_at_rows = np.max(np.abs(at_data - c.targets()))
+        assert np.max(np.abs(between - exact.numpy())[inside]) <= 1.2 * worst_at_rows + 0.01 * np.max(c.targets())
+    plt.close(fig)
+    plot_tests(tmp_path / "t.png", fitted.model, curves)
+    assert (tmp_path / "t.png").stat().st_size > 0
+
+
+def test_along_follows_the_modes_kinematics_not_a_straight_line():
+    c = carroll_curves()[0]
+    lam = np.array([1.0, 2.0, 4.0])
+    assert np.allclose(c.along(lam).stretch, np.stack([lam, lam ** -0.5], 1), rtol=0, atol=1e-15)
+    assert np.array_equal(carroll_curves()[2].along(lam).stretch[:, 1], np.ones(3))
+
+
+def test_a_curve_starting_at_zero_stress_gives_a_shear_modulus_estimate(tmp_path):
+    """A recorded (λ = 1, P = 0) first row carries no modulus; the next row does (the 1D fit accepts such
+    files, and so does the finite-strain one)."""
+    from lipmat.fitting.hyperelastic import initial_shear
+
+    curves = carroll_curves()
+    with_origin = [MultiaxialCurve(c.mode, np.vstack([[1.0, 1.0], c.stretch]), np.vstack([[0.0, np.nan], c.stress]),
+                                   c.measured, c.provenance) for c in curves]
+    assert initial_shear(with_origin) == initial_shear(curves)
+    path = tmp_path / "ut_from_zero.csv"
+    lam, p = with_origin[0].stretch[:, 0], with_origin[0].stress[:, 0]
+    path.write_text("stretch,nominal_stress_Pa\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(lam, p)))
+    from lipmat.cli import main
+    assert main(["fit", str(path), "--model", "hyperelastic", "--epochs", "2", "--lbfgs", "0",
+                 "--out", str(tmp_path / "m.pt")]) == 0

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from fem.materials.hyperelastic import StretchDomain
-from lipmat.fitting.hyperelastic import empirical_stiffness, sample_stretches
+from lipmat.certify import empirical_stiffness, sample_stretches
 from lipmat.io import ModelFileError, load_file, save
 from lipmat.models import MODELS, NeuralHyperelastic
 from lipmat.models.hyperelastic import slope_interval, value_interval
@@ -113,6 +113,25 @@ def test_response_enclosures_contain_every_point_of_their_interval():
             val, slope = r(x), r.tangent(x)
         assert bool((val >= v.lo.unsqueeze(-1)).all() and (val <= v.hi.unsqueeze(-1)).all())
         assert bool((slope >= s.lo.unsqueeze(-1)).all() and (slope <= s.hi.unsqueeze(-1)).all())
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_stress_is_fems_invariant_formula_fed_by_the_first_derivatives(d):
+    """One formula for P: the law supplies (W1, W2, V') through the hook; the stress is the formula's."""
+    from fem.materials.hyperelastic.invariant import InvariantLaw
+    from fem.materials.hyperelastic.kinematics import invariants
+
+    law, gen = make_law(), torch.Generator().manual_seed(9)
+    assert NeuralHyperelastic.stress is InvariantLaw.stress
+    F = random_F(100, d, gen)
+    I1, I2, J, C, cof = invariants(F)
+    with torch.no_grad():
+        full = law.derivatives(I1, I2, J)
+        first = law.first_derivatives(I1, I2, J)
+        w1, w2, wj = (v[..., None, None] for v in full[:3])
+        expected = 2.0 * w1 * F + 2.0 * w2 * (I1[..., None, None] * F - F @ C) + wj * cof
+        assert all(torch.equal(a, b) for a, b in zip(first, full[:3]))
+        assert torch.equal(law.stress(F), expected)
 
 
 def test_closed_form_eigenvalues_match_a_dense_eigen_solve():

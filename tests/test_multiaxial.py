@@ -11,7 +11,7 @@ import torch
 from fem.materials.hyperelastic import StretchDomain
 from lipmat.errors import DataError
 from lipmat.models import NeuralHyperelastic
-from lipmat.models.classical import MooneyRivlin, Ogden
+from lipmat.models.classical import MooneyRivlinBar, OgdenBar
 from lipmat.fitting.multiaxial import (
     biaxial_nominal, canonical_mode, invariant_deviator, load_multiaxial, load_tests, mode_stretches,
     partner_stretches, predict, stretch_deviator,
@@ -68,12 +68,12 @@ def test_incompressible_load_cases_equal_a_traction_free_solve_of_the_compressib
 
 def test_closed_forms_of_mooney_rivlin_and_ogden_agree_with_the_1d_baselines():
     lam = torch.linspace(0.7, 6.0, 30, dtype=torch.float64)
-    mr = MooneyRivlin(2e5, 5e4)
+    mr = MooneyRivlinBar(2e5, 5e4)
     dev = invariant_deviator(lambda i1, i2: (2e5 + 0 * i1, 5e4 + 0 * i2))
     p1, p2 = biaxial_nominal(dev, *mode_stretches("uniaxial", lam))
     assert torch.allclose(p1, torch.as_tensor(mr.nominal_stress(lam.numpy())), rtol=1e-12)
     assert float(p2.abs().max()) <= 1e-9 * float(p1.abs().max())          # lateral faces traction-free
-    og = Ogden(6e5, 1e3, -1e4, 1.3, 5.0, -2.0)
+    og = OgdenBar(6e5, 1e3, -1e4, 1.3, 5.0, -2.0)
     mu, alpha = (6e5, 1e3, -1e4), (1.3, 5.0, -2.0)
     dev = stretch_deviator(lambda l: sum(m * l ** a for m, a in zip(mu, alpha)))
     p1, _ = biaxial_nominal(dev, *mode_stretches("uniaxial", lam))
@@ -162,3 +162,16 @@ def test_a_biaxial_mode_needs_a_two_stretch_table_and_the_reverse(tmp_path):
     p = write(tmp_path, "stretch1,stretch2,nominal_stress1_MPa,nominal_stress2_MPa\n1.1,1,1,1\n1.2,1,2,2\n1.3,1,3,3\n")
     with pytest.raises(DataError, match="general biaxial"):
         load_multiaxial(p, mode="uniaxial")
+
+
+@pytest.mark.parametrize("row, where, what", [
+    ("1.2,1,1e200,2", "line 3, column 3 ('nominal_stress1_GPa')", "'1e200' is a stress of 1e+209 Pa"),
+    ("1.2,1,1,1e300", "line 3, column 4 ('nominal_stress2_Pa')", "'1e300' is a stress of 1e+300 Pa"),
+    ("1e150,1,1,1", "line 3, column 1 ('stretch1')", "'1e150' is a stretch of 1e+150"),
+])
+def test_biaxial_values_beyond_the_fits_range_are_refused_where_they_are(tmp_path, row, where, what):
+    path = tmp_path / "bx.csv"
+    path.write_text(f"stretch1,stretch2,nominal_stress1_GPa,nominal_stress2_Pa\n1.1,1,1,1\n{row}\n1.3,1,3,3\n")
+    with pytest.raises(DataError) as info:
+        load_multiaxial(path)
+    assert f"{path}, {where}: {what}" in str(info.value) and "expected |" in str(info.value)

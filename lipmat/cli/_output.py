@@ -1,4 +1,6 @@
-"""Strict JSON for every ``--json`` output: non-finite numbers become null, never NaN/Infinity."""
+"""What every command shares about its output: strict JSON for ``--json`` (non-finite numbers become
+null, never NaN/Infinity), and the checks of an output path, fem's own checks worded for the command
+line (one implementation: the solver's writers and the CLI refuse the same paths)."""
 from __future__ import annotations
 
 import json
@@ -35,37 +37,53 @@ def dumps(obj, **kw) -> str:
 def output_file(path, what: str, *, create: bool = False) -> Path:
     """``path`` checked for writing (its folder created with ``create``): LipmatError if it names a
     folder, a FIFO or a device (an atomic write would replace such a node by a regular file), or lies
-    under a file."""
-    import os
-    import stat
+    under a file.
 
+    The checks are fem's (:func:`fem.io.atomic.check_target`, :func:`fem.io.output.prepare_output_dir`),
+    the same ones every fem writer applies; this function words their findings for the command line,
+    ``{option} {path}: ...``, naming the part in the way.
+    """
+    from fem.core.errors import FemError
+    from fem.io.atomic import check_target
+    from fem.io.output import prepare_output_dir
     from lipmat.errors import LipmatError
 
     path = Path(path)
-    if path.exists() or path.is_symlink():
-        mode = os.stat(path).st_mode if path.exists() else 0
-        if stat.S_ISDIR(mode):
-            raise LipmatError(f"{what} {path}: is a folder; expected a file name")
-        if path.exists() and not stat.S_ISREG(mode):
-            raise LipmatError(f"{what} {path}: exists and is not a regular file (a FIFO, socket or device); "
-                              f"expected a new or regular file")
-    for part in path.parents:
-        if part.exists() and not part.is_dir():
-            raise LipmatError(f"{what} {path}: {part} is a file, not a folder; expected a file path in a folder")
+    try:
+        prepare_output_dir(path.parent, what, create=False)
+    except FemError:
+        raise LipmatError(f"{what} {path}: {_blocker(path)} is a file, not a folder; expected a file path in a "
+                          f"folder") from None
+    try:
+        check_target(path, what)
+    except FemError:
+        if path.is_dir():
+            raise LipmatError(f"{what} {path}: is a folder; expected a file name") from None
+        raise LipmatError(f"{what} {path}: exists and is not a regular file (a FIFO, socket or device); "
+                          f"expected a new or regular file") from None
     if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_output_dir(path.parent, what)
     return path
 
 
 def output_dir(path, what: str, *, create: bool = True) -> Path:
     """Create folder ``path`` (and its parents; only check with ``create=False``); LipmatError naming the
-    file in the way if one is."""
+    file in the way if one is. The check and the creation are fem's :func:`fem.io.output.prepare_output_dir`."""
+    from fem.core.errors import FemError
+    from fem.io.output import prepare_output_dir
     from lipmat.errors import LipmatError
 
     path = Path(path)
-    for part in [path, *path.parents]:
-        if part.exists() and not part.is_dir():
-            raise LipmatError(f"{what} {path}: {part} is a file, not a folder; expected a folder path")
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return path
+    try:
+        prepare_output_dir(path, what, create=False)
+    except FemError:
+        raise LipmatError(f"{what} {path}: {_blocker(path, itself=True)} is a file, not a folder; expected a "
+                          f"folder path") from None
+    return prepare_output_dir(path, what) if create else path
+
+
+def _blocker(path: Path, itself: bool = False) -> Path:
+    """The nearest of ``path`` (with ``itself``) and its parents that exists as something other than a
+    folder: what fem's check found in the way, named for the message."""
+    return next((p for p in ([path] if itself else []) + list(path.parents) if p.exists() and not p.is_dir()),
+                path if itself else path.parent)

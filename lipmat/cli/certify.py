@@ -28,7 +28,7 @@ def run(args) -> int:
     loaded = load_file(args.model)
     model = loaded.model
     if getattr(model, "finite_strain", False):      # F -> P law certified on a stretch domain
-        from lipmat.fitting.hyperelastic import certify_cli, print_certify
+        from lipmat.cli._hyperelastic import certify_cli, print_certify
         report = certify_cli(args, loaded)
         if args.json:
             print(dumps(report))

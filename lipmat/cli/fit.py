@@ -152,9 +152,9 @@ def run(args) -> int:
 
 
 def _run_hyperelastic(args, out, plot) -> int:
-    """The finite-strain neural law: lipmat.fitting.hyperelastic does the work."""
+    """The finite-strain neural law: lipmat.cli._hyperelastic runs it, lipmat.fitting.hyperelastic fits it."""
+    from lipmat.cli._hyperelastic import print_fit, run_fit_cli
     from lipmat.cli._output import dumps, output_file
-    from lipmat.fitting.hyperelastic import print_fit, run_fit_cli
 
     output_file(out, "--out", create=True)          # the default out/ folder may not exist yet
     if plot is not None:
@@ -295,6 +295,8 @@ def _print_text(r: dict) -> None:
         elif r.get("model") == "linear":
             line += " (the fitted E itself: a linear law's slope is its certificate)"
         print(line, file=out)
+    for text in r.get("warnings") or []:
+        print(f"  warning: {text}", file=out)
     for name, m in (r.get("baselines") or {}).items():
         print(f"  baseline {name:<13} R² {m['r2']:.6f}  RMSE {m['rmse']:.4g} Pa  MAPE {m['mape']:.3f} %", file=out)
     if r.get("plot"):

@@ -17,13 +17,16 @@ test weighs as much as a long one. Adam, then L-BFGS, in float64. The initialisa
 for ``seed=0``; another seed jitters the sigmoid centres and rates with a local torch.Generator (the
 global RNG is not touched).
 
-Certificate: the default domain covers every principal stretch of the data — the measured ones and
-their incompressible partners (uniaxial λ^(−1/2), equibiaxial λ⁻², pure shear 1/λ) — widened to
-[0.9·min, 1.05·max], with J in [0.9, 1.1]. ``domain=(λ_lo, λ_hi, J_lo, J_hi)`` sets another (a deck
+Certificate (:func:`lipmat.certify.finite_strain_report`): the default domain covers every principal
+stretch of the data — the measured ones and their incompressible partners (uniaxial λ^(−1/2),
+equibiaxial λ⁻², pure shear 1/λ) — widened to [0.9·min, 1.05·max], with J in [0.9, 1.1]. ``domain=(λ_lo, λ_hi, J_lo, J_hi)`` sets another (a deck
 that stays below λ = 3 gets a much smaller bound and a larger certified step). The report carries the
 certified 3D bound, the plane-strain bound, and ``empirical_stiffness``: the largest tangent eigenvalue
-found by :func:`empirical_stiffness` (random and boundary states plus local refinement, the final
-value a dense eigen-solve of the autograd tangent), a lower bound of the supremum.
+found by :func:`lipmat.certify.empirical_stiffness`, a lower bound of the supremum.
+
+Predictions: :func:`predict_curve` is the one function that turns the law into a test's stresses; the
+metrics of the report and the figure (:func:`lipmat.fitting.plots.plot_tests`) both call it.
+The command line (``lipmat fit --model hyperelastic``) lives in :mod:`lipmat.cli._hyperelastic`.
 """
 from __future__ import annotations
 
@@ -37,10 +40,12 @@ import numpy as np
 import torch
 
 from fem.materials.hyperelastic.domain import StretchDomain
-from lipmat.fitting import metrics
+from lipmat.certify import finite_strain_report
 from lipmat.errors import LipmatError
+from lipmat.fitting import metrics
+from lipmat.fitting.multiaxial import (MultiaxialCurve, biaxial_nominal, invariant_deviator, load_tests,
+                                       partner_stretches, predict)
 from lipmat.models.hyperelastic import NeuralHyperelastic
-from lipmat.fitting.multiaxial import MultiaxialCurve, biaxial_nominal, invariant_deviator, load_tests, partner_stretches
 
 log = logging.getLogger(__name__)
 
@@ -126,20 +131,25 @@ def curve_metrics(y: np.ndarray, p: np.ndarray) -> dict:
 
 
 def initial_shear(curves: list[MultiaxialCurve]) -> float:
-    """Small-strain shear modulus estimate (Pa) from each test's first point (median over tests)."""
+    """Small-strain shear modulus estimate (Pa): per test, from the row nearest λ = 1 that gives one, then
+    the median over tests.
+
+    Linear incompressible elasticity gives P₁ = 2G(2e₁ + e₂), eᵢ = λᵢ − 1. A row at λ = 1 (often a
+    recorded (1, 0) or (0, 0) start) has no strain to divide by, and a non-positive ratio is no modulus,
+    so such rows are passed over for the next nearest one rather than losing the test.
+    """
     est = []
     for c in curves:
-        k = int(np.argmin(np.abs(c.stretch[:, 0] - 1.0)))
-        l1, l2 = c.stretch[k]
-        e1, e2 = l1 - 1.0, l2 - 1.0
-        # linear incompressible: P1 = 2G(2e1 + e2)
-        denom = 2.0 * (2.0 * e1 + e2)
-        if abs(denom) > 1e-12 and math.isfinite(c.stress[k, 0]):
-            est.append(c.stress[k, 0] / denom)
-    est = [e for e in est if e > 0]
+        for k in np.argsort(np.abs(c.stretch[:, 0] - 1.0), kind="stable"):
+            e1, e2 = c.stretch[k] - 1.0
+            denom = 2.0 * (2.0 * e1 + e2)
+            if abs(denom) > 1e-12 and math.isfinite(c.stress[k, 0]) and c.stress[k, 0] / denom > 0:
+                est.append(c.stress[k, 0] / denom)
+                break
     if not est:
-        raise LipmatError("fit_hyperelastic: cannot estimate a shear modulus from the data (no test starts "
-                          "with a positive stress near λ = 1)")
+        raise LipmatError("fit_hyperelastic: cannot estimate a shear modulus from the data (expected a test with "
+                          "a row away from λ = 1 whose stress has the sign of its strain; found none in "
+                          f"{[c.name for c in curves]})")
     return float(np.median(est))
 
 
@@ -188,13 +198,21 @@ def train(law: NeuralHyperelastic, batch: _Batch, epochs: int, lbfgs_steps: int,
         return float(batch.loss(batch.predict(law)))
 
 
+def predict_curve(law, curve: MultiaxialCurve) -> torch.Tensor:
+    """The measured components of ``curve`` as ``law`` (any object with ``w(I1, I2)``) predicts them:
+    (n·m,) Pa, shaped like ``curve.targets()`` (P₁ of every row, then P₂ where measured). Metrics and
+    plots both call this; the training loss evaluates the same formula on all tests at once (_Batch)."""
+    return predict(invariant_deviator(law.w), curve)
+
+
 def evaluate(law, curves: list[MultiaxialCurve]) -> list[dict]:
     """Per-test metrics of ``law`` (any object with ``w(I1, I2)``): [{file, mode, points, r2, rmse, mape}]."""
-    batch = _Batch(curves)
-    with torch.no_grad():
-        preds = batch.split(batch.predict(law))
-    return [{"file": c.name, "mode": c.mode, "points": int(len(p)), **curve_metrics(c.targets(), p)}
-            for c, p in zip(curves, preds)]
+    out = []
+    for c in curves:
+        with torch.no_grad():
+            p = predict_curve(law, c).numpy()
+        out.append({"file": c.name, "mode": c.mode, "points": int(len(p)), **curve_metrics(c.targets(), p)})
+    return out
 
 
 def fit_hyperelastic(data, *, modes: dict | None = None, stress_unit: str | None = None,
@@ -260,213 +278,6 @@ def fit_hyperelastic(data, *, modes: dict | None = None, stress_unit: str | None
     report.update({"stiffness_bound": None, "stiffness_bound_plane_strain": None, "empirical_stiffness": None,
                    "ratio": None, "at": None})
     if certify:
-        report.update(certificate_report(law))
+        report.update(finite_strain_report(law))
     report["seconds"] = time.perf_counter() - start
     return HyperelasticFit(law, report)
-
-
-# -- certificate and empirical search --------------------------------------------------------------------
-def certificate_report(law) -> dict:
-    """Certified 3D and plane-strain bounds, the empirical search, their ratio (JSON-ready dict)."""
-    cert3 = law.certificate("3d")
-    cert2 = law.certificate("plane_strain")
-    emp, at = empirical_stiffness(law, law.domain, "3d", extra=[cert3.at])
-    emp2, at2 = empirical_stiffness(law, law.domain, "plane_strain", extra=[cert2.at])
-    return {"stiffness_bound": cert3.bound, "stiffness_bound_plane_strain": cert2.bound,
-            "empirical_stiffness": emp, "empirical_stiffness_plane_strain": emp2,
-            "ratio": cert3.bound / emp, "ratio_plane_strain": cert2.bound / emp2, "at": at,
-            "certificate_seconds": cert3.seconds + cert2.seconds, "certificate_boxes": cert3.boxes + cert2.boxes}
-
-
-def sample_stretches(domain: StretchDomain, n: int, kinematics: str = "3d", *,
-                     generator: torch.Generator | None = None, boundary: float = 0.3) -> torch.Tensor:
-    """(m, k) principal stretches of states in ``domain`` (k = 3, or 2 in plane strain with λ₃ = 1), m ≤ n.
-
-    The first k − 1 stretches are log-uniform in [λ_lo, λ_hi] (each snapped to an end with probability
-    ``boundary``/2), J is uniform in [J_lo, J_hi] (snapped likewise), the last stretch is J over the
-    product of the others; samples outside the domain (that stretch out of the box, or J rounded past an
-    end) are dropped.
-    """
-    gen = generator or torch.Generator().manual_seed(0)
-    k = 3 if kinematics == "3d" else 2
-    a, b = math.log(domain.lam_lo), math.log(domain.lam_hi)
-
-    def draw(lo, hi, size):
-        u = torch.rand(size, generator=gen, dtype=torch.float64)
-        v = torch.rand(size, generator=gen, dtype=torch.float64)
-        u = torch.where(v < boundary / 2, torch.zeros_like(u), torch.where(v > 1 - boundary / 2, torch.ones_like(u), u))
-        return lo + (hi - lo) * u
-
-    free = draw(a, b, (n, k - 1)).exp()
-    J = draw(domain.J_lo, domain.J_hi, (n,))
-    last = J / free.prod(-1)
-    lam = torch.cat([free, last.unsqueeze(-1)], -1)
-    return lam[domain.contains_stretches(lam)]     # also drops J ends rounded just outside
-
-
-def dense_lambda_max(law, stretches: torch.Tensor) -> torch.Tensor:
-    """(m, k) stretches -> (m,) λ_max of the autograd tangent A at F = diag(λ) (dense eigvalsh)."""
-    F = torch.diag_embed(stretches.to(torch.float64))
-    A = law.tangent(F)
-    return torch.linalg.eigvalsh(0.5 * (A + A.transpose(-1, -2)))[..., -1]
-
-
-def empirical_stiffness(law, domain: StretchDomain, kinematics: str = "3d", *, samples: int = 20000,
-                        rounds: int = 8, seed: int = 0, extra=()) -> tuple[float, list]:
-    """Largest tangent eigenvalue found in ``domain``: (value Pa, stretches where).
-
-    Closed-form eigenvalues (``law.tangent_eigenvalues``) at the domain's vertices, ``samples`` random
-    states and ``extra`` points (e.g. the certifier's best), then ``rounds`` of shrinking random moves
-    around the 16 best, kept inside the domain; the value returned is a dense eigen-solve of the autograd
-    tangent at the best point (so it is attained by the function the solver calls).
-    """
-    gen = torch.Generator().manual_seed(seed)
-    k = 3 if kinematics == "3d" else 2
-    pts = [domain.vertices(kinematics), sample_stretches(domain, samples, kinematics, generator=gen)]
-    for e in extra:
-        e = torch.as_tensor(e, dtype=torch.float64).reshape(-1)
-        if e.numel() == k:
-            pts.append(e.unsqueeze(0))
-    lam = torch.cat(pts)
-    lam = lam[domain.contains_stretches(lam)]
-    with torch.no_grad():
-        val = law.tangent_eigenvalues(lam).amax(-1)
-        step = 0.2
-        for _ in range(rounds):
-            top = lam[val.topk(min(16, len(val))).indices]
-            moves = torch.exp(step * (2 * torch.rand(top.shape[0], 64, k, generator=gen, dtype=torch.float64) - 1))
-            cand = (top.unsqueeze(1) * moves).reshape(-1, k).clamp(domain.lam_lo, domain.lam_hi)
-            cand = cand[domain.contains_stretches(cand)]
-            if len(cand):
-                lam = torch.cat([lam, cand])
-                val = torch.cat([val, law.tangent_eigenvalues(cand).amax(-1)])
-            step *= 0.5
-    best = lam[val.topk(min(4, len(val))).indices]
-    dense = dense_lambda_max(law, best)
-    i = int(dense.argmax())
-    return float(dense[i]), best[i].tolist()
-
-
-# -- the command line (lipmat fit --model hyperelastic, lipmat certify on a finite-strain model) -----------
-def parse_modes(values, data) -> dict:
-    """``--mode FILE=MODE`` values -> {file: mode}; a bare ``MODE`` is allowed with one data file."""
-    out = {}
-    for v in values or []:
-        name, eq, mode = str(v).rpartition("=")
-        if not eq:
-            if len(data) != 1:
-                raise LipmatError(f"--mode {v!r}: expected FILE=MODE (e.g. {Path(data[0]).name}=uniaxial) "
-                                  f"when several data files are given")
-            name, mode = str(data[0]), v
-        out[name] = mode
-    return out
-
-
-def parse_domain(text) -> tuple | None:
-    """``--domain LAM_LO,LAM_HI,J_LO,J_HI`` -> tuple of 4 floats (None for None)."""
-    if text is None:
-        return None
-    parts = [p.strip() for p in str(text).split(",")]
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        values = ()
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise LipmatError(f"--domain {text!r}: expected four numbers LAM_LO,LAM_HI,J_LO,J_HI (e.g. 0.3,3.5,0.9,1.1)")
-    return values
-
-
-def run_fit_cli(args, out, plot) -> dict:
-    """``lipmat fit ... --model hyperelastic``: fit, certify, save to ``out``; returns the report."""
-    from lipmat.io import save
-
-    refused = [opt for opt, used in (("--max-stiffness", args.max_stiffness is not None),
-                                     ("--validation", bool(args.validation)),
-                                     ("--loss absolute", args.loss != "relative"),
-                                     ("--baselines", args.baselines)) if used]
-    if refused:
-        raise LipmatError(f"--model hyperelastic does not take {', '.join(refused)} (its loss is fixed: relative + "
-                          f"absolute per test; its stiffness is certified on --domain, not capped)")
-    domain = parse_domain(args.domain)
-    fitted = fit_hyperelastic(list(args.data), modes=parse_modes(args.modes, args.data), stress_unit=args.stress_unit,
-                              bulk_ratio=args.bulk_ratio, nu=args.nu, domain=domain, epochs=args.epochs,
-                              lbfgs_steps=args.lbfgs, seed=args.seed)
-    report = fitted.report
-    report["domain_source"] = "--domain" if domain is not None else "data (0.9·min, 1.05·max stretch; J in [0.9, 1.1])"
-    save(fitted.model, out, report=report)
-    report["out"] = str(out)
-    if plot is not None:
-        plot_tests(plot, fitted.model, as_curves(list(args.data), parse_modes(args.modes, args.data), args.stress_unit))
-        report["plot"] = str(plot)
-    return report
-
-
-def print_fit(r: dict, file=None) -> None:
-    """Text form of a hyperelastic fit report."""
-    import sys
-    file = file or sys.stdout
-    print(f"model {r['model']} -> {r.get('out')}", file=file)
-    for c in r["curves"]:
-        print(f"  {c['file']} ({c['mode']}): R² {c['r2']:.6f}  MAPE {c['mape']:.3f} %  ({c['points']} points)", file=file)
-    print(f"  small strain: G {r['shear_modulus']:.6g} Pa, K {r['bulk_modulus']:.6g} Pa (ν {r['poisson_ratio']:.4f})",
-          file=file)
-    d = r["domain"]
-    print(f"  certified domain: stretches [{d['lam_lo']:.4g}, {d['lam_hi']:.4g}], J [{d['J_lo']:.4g}, {d['J_hi']:.4g}] "
-          f"({r.get('domain_source', '')})", file=file)
-    if r.get("stiffness_bound") is not None:
-        print(f"  stiffness: certified sup λ_max(∂P/∂F) {r['stiffness_bound']:.6g} Pa (3D), "
-              f"{r['stiffness_bound_plane_strain']:.6g} Pa (plane strain); largest found {r['empirical_stiffness']:.6g} Pa "
-              f"(ratio {r['ratio']:.4f})", file=file)
-    if r.get("plot"):
-        print(f"  plot: {r['plot']}", file=file)
-    print(f"  {r['seconds']:.1f} s", file=file)
-
-
-def plot_tests(path, law, curves: list[MultiaxialCurve]) -> None:
-    """Data (markers) and the fitted law (lines) of every test, nominal stress in MPa against λ₁."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    dev = invariant_deviator(law.w)
-    for c in curves:
-        lam = torch.as_tensor(c.stretch, dtype=torch.float64)
-        t = torch.linspace(0.0, 1.0, 200, dtype=torch.float64).unsqueeze(-1)
-        path_lam = torch.ones(1, 2, dtype=torch.float64) + t * (lam[-1] - 1.0) if c.mode != "biaxial" else lam
-        with torch.no_grad():
-            p1, p2 = biaxial_nominal(dev, path_lam[:, 0], path_lam[:, 1])
-        line, = ax.plot(path_lam[:, 0].numpy(), p1.numpy() / 1e6, label=f"{c.mode} (fit)")
-        ax.plot(c.stretch[:, 0], c.stress[:, 0] / 1e6, "o", color=line.get_color(), ms=4, label=f"{c.mode} (data)")
-    ax.set_xlabel("stretch λ₁")
-    ax.set_ylabel("nominal stress P₁ (MPa)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def certify_cli(args, loaded) -> dict:
-    """``lipmat certify`` on a finite-strain model file: certified bounds, the empirical search, the domain."""
-    law = loaded.model
-    r = certificate_report(law)
-    return {"model": loaded.name, "file": str(args.model), "kinematics": list(law.kinematics),
-            "finite_strain": True, "domain": law.domain.as_dict(), **r,
-            "shear_modulus": law.shear_modulus, "bulk_modulus": law.bulk_modulus,
-            "lipmat_version": loaded.lipmat_version,
-            "data": [p.get("file") for p in loaded.provenance if isinstance(p, dict)]}
-
-
-def print_certify(r: dict, file=None) -> None:
-    """Print a finite-strain certificate report ``r`` (``lipmat certify``'s text) to ``file`` (stdout)."""
-    import sys
-    file = file or sys.stdout
-    d = r["domain"]
-    print(f"{r['file']}: model {r['model']} (finite strain: plane_strain, 3d)", file=file)
-    print(f"  certified domain           stretches [{d['lam_lo']:.6g}, {d['lam_hi']:.6g}], J [{d['J_lo']:.6g}, "
-          f"{d['J_hi']:.6g}]", file=file)
-    for kin, sfx in (("3D", ""), ("plane strain", "_plane_strain")):
-        print(f"  {kin:<12} certified sup λ_max(∂P/∂F) {r['stiffness_bound' + sfx]:.9g} Pa, largest found "
-              f"{r['empirical_stiffness' + sfx]:.9g} Pa (ratio {r['ratio' + sfx]:.6f})", file=file)
-    print(f"  small strain: G {r['shear_modulus']:.6g} Pa, K {r['bulk_modulus']:.6g} Pa", file=file)

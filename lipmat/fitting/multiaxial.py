@@ -85,6 +85,19 @@ class MultiaxialCurve:
         """(n·m,) the measured stresses (P₁ of every row, then P₂ of every row when measured), Pa."""
         return np.concatenate([self.stress[:, k] for k in range(2) if self.measured[k]])
 
+    def along(self, lam) -> "MultiaxialCurve":
+        """The same test at other stretches λ₁ (k,) of its own mode (stresses NaN): the path a plot draws.
+
+        Each point follows the mode's kinematics (uniaxial λ₂ = λ₁^(−1/2), ...), never a straight line
+        between rows. A general biaxial test has no such path (two independent stretches): LipmatError.
+        """
+        if self.mode == "biaxial":
+            raise LipmatError(f"{self.name}: a general biaxial test has no one-parameter path; use its own rows")
+        lam = np.asarray(lam, dtype=np.float64).reshape(-1)
+        l1, l2 = mode_stretches(self.mode, lam)
+        return MultiaxialCurve(self.mode, np.stack([l1, l2], axis=1), np.full((len(lam), 2), math.nan),
+                               self.measured, dict(self.provenance))
+
 
 def mode_stretches(mode: str, lam):
     """(λ₁, λ₂) of a one-parameter mode at stretch λ (tensor or array, any shape)."""
@@ -118,10 +131,10 @@ def load_multiaxial(path, *, mode: str | None = None, stress_unit: str | None = 
     ``mode`` overrides the mode found from the file (for a curve: its name or ``# load_case:`` line).
     Raises DataError naming the file, line and column for any problem; FileNotFoundError when missing.
     """
-    from lipmat.fitting import data
+    from lipmat.fitting import data, reader
 
-    raw = data._read(path)
-    bases = [data._split_unit(h)[0] if not _is_biaxial_stress(h) else _biaxial_base(h) for h in raw.header]
+    raw = reader._read(path)
+    bases = [reader._split_unit(h)[0] if not _is_biaxial_stress(h) else _biaxial_base(h) for h in raw.header]
     if any(b in ("stretch1", "stretch2", "nominal_stress1", "nominal_stress2") for b in bases):
         if mode is not None and canonical_mode(mode) != "biaxial":
             raise DataError(f"{path}: a two-stretch table is a general biaxial test; mode {mode!r} was given "
@@ -152,9 +165,9 @@ def _biaxial_base(name: str) -> str:
 
 
 def _load_biaxial(raw, stress_unit) -> MultiaxialCurve:
-    from lipmat.fitting import data
+    from lipmat.fitting import reader
 
-    option = data._check_unit_option(stress_unit, raw)
+    option = reader._check_unit_option(stress_unit, raw)
     cols: dict[str, int] = {}
     suffix: dict[str, str | None] = {}
     for j, name in enumerate(raw.header):
@@ -164,39 +177,45 @@ def _load_biaxial(raw, stress_unit) -> MultiaxialCurve:
         elif _is_biaxial_stress(low):
             base, rest = low[:15], name[15:]
             if rest and not rest.startswith("_"):
-                raise DataError(f"{data._where(raw, raw.header_line, j)}: unknown column {name!r}; expected "
+                raise DataError(f"{reader._where(raw, raw.header_line, j)}: unknown column {name!r}; expected "
                                 f"{base} with an optional unit suffix _Pa/_kPa/_MPa/_GPa")
             suf = rest[1:] if rest else None
         else:
-            raise DataError(f"{data._where(raw, raw.header_line, j)}: unknown column {name!r} in a biaxial table; "
+            raise DataError(f"{reader._where(raw, raw.header_line, j)}: unknown column {name!r} in a biaxial table; "
                             f"expected exactly {', '.join(_BIAXIAL_COLUMNS)} (stress columns may end in "
                             f"_Pa/_kPa/_MPa/_GPa)")
         if base in cols:
-            raise DataError(f"{data._where(raw, raw.header_line, j)}: column {base} given twice "
+            raise DataError(f"{reader._where(raw, raw.header_line, j)}: column {base} given twice "
                             f"(also {raw.header[cols[base]]!r})")
         cols[base], suffix[base] = j, suf
     missing = [c for c in _BIAXIAL_COLUMNS if c not in cols]
     if missing:
-        raise DataError(f"{data._where(raw, raw.header_line)}: biaxial table is missing columns {missing}; "
+        raise DataError(f"{reader._where(raw, raw.header_line)}: biaxial table is missing columns {missing}; "
                         f"expected {', '.join(_BIAXIAL_COLUMNS)} (stress with a unit suffix such as _MPa); "
                         f"received {raw.header}")
-    units = {c: data._unit_of(raw, cols[c], suffix[c], option) for c in ("nominal_stress1", "nominal_stress2")}
+    units = {c: reader._unit_of(raw, cols[c], suffix[c], option) for c in ("nominal_stress1", "nominal_stress2")}
     sources = {s for _, s in units.values()}
     if len(sources) > 1:
-        raise DataError(f"{data._where(raw, raw.header_line)}: one stress column carries a unit suffix and the "
+        raise DataError(f"{reader._where(raw, raw.header_line)}: one stress column carries a unit suffix and the "
                         f"other does not ({raw.header}); give both the same form")
-    lam = np.stack([data._numbers(raw, cols["stretch1"]), data._numbers(raw, cols["stretch2"])], axis=1)
+    lam = np.stack([reader._numbers(raw, cols["stretch1"]), reader._numbers(raw, cols["stretch2"])], axis=1)
     for k, c in enumerate(("stretch1", "stretch2")):
         bad = np.flatnonzero(lam[:, k] <= 0)
         if bad.size:
             line, cells = raw.rows[int(bad[0])]
-            raise DataError(f"{data._where(raw, line, cols[c])}: expected a stretch > 0, received {cells[cols[c]]!r}")
-    p = np.stack([data._numbers(raw, cols[c]) * data.UNITS[units[c][0]]
-                  for c in ("nominal_stress1", "nominal_stress2")], axis=1)
-    lam, p, dropped = data._dedupe_sort(raw, lam, p, ["stretch1", "stretch2"], ["nominal_stress1", "nominal_stress2"])
-    data._check_count(raw, len(lam))
+            raise DataError(f"{reader._where(raw, line, cols[c])}: expected a stretch > 0, received {cells[cols[c]]!r}")
+    with np.errstate(over="ignore"):
+        p = np.stack([reader._numbers(raw, cols[c]) * reader.UNITS[units[c][0]]
+                      for c in ("nominal_stress1", "nominal_stress2")], axis=1)
+    for k, c in enumerate(("nominal_stress1", "nominal_stress2")):
+        reader._check_scaled(raw, p[:, k], cols[c], units[c][0])
+        reader._check_magnitude(raw, p[:, k], cols[c], "stress", "Pa")
+    for k, c in enumerate(("stretch1", "stretch2")):
+        reader._check_magnitude(raw, lam[:, k], cols[c], "stretch")
+    lam, p, dropped = reader._dedupe_sort(raw, lam, p, ["stretch1", "stretch2"], ["nominal_stress1", "nominal_stress2"])
+    reader._check_count(raw, len(lam))
     unit_set = sorted({u for u, _ in units.values()})
-    prov = data._provenance(raw, unit=unit_set[0] if len(unit_set) == 1 else unit_set,
+    prov = reader._provenance(raw, unit=unit_set[0] if len(unit_set) == 1 else unit_set,
                             unit_source=next(iter(sources)), rows=int(len(lam)), mode="biaxial",
                             mode_source="columns", duplicates_dropped=dropped, kind="biaxial")
     return MultiaxialCurve("biaxial", lam, p, (True, True), prov)

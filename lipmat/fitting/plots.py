@@ -1,5 +1,11 @@
 """Figures of a fit: data, fitted law, baselines, and the law's extrapolation (matplotlib, Agg).
 
+Every fitted line is drawn from the same prediction function the fit's metrics use
+(:func:`lipmat.fitting.stress_strain.predict` for σ(ε) laws, :func:`lipmat.fitting.hyperelastic.predict_curve`
+for finite-strain tests), so a figure cannot disagree with the R² printed beside it.
+:func:`fit_figure` and :func:`tests_figure` return the figure (tests read its lines back);
+:func:`plot_fit` and :func:`plot_tests` write it to a file.
+
 The axes follow the data: a curve is drawn over its strain range widened by half its span on the
 extension side and a quarter of it into compression (a small-strain curve gets a small-strain axis), and
 the stress axis over the data's range with a margin. Every legend entry carries its R² on the data."""
@@ -30,17 +36,34 @@ def _r2(y, p) -> float:
 
 
 def plot_fit(path, model, sets, *, baselines: dict | None = None, title: str | None = None) -> None:
-    """Write a PNG of each curve in ``sets`` (lipmat.fitting.stress_strain data sets) with ``model``'s prediction.
+    """Write :func:`fit_figure` to ``path`` (PNG, PDF or SVG by suffix)."""
+    _save(fit_figure(model, sets, baselines=baselines, title=title), path)
+
+
+def _save(fig, path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def fit_figure(model, sets, *, baselines: dict | None = None, title: str | None = None):
+    """A figure of each curve in ``sets`` (lipmat.fitting.stress_strain data sets) with ``model``'s prediction.
 
     Curves: stress (MPa) against stretch λ = 1 + ε (shear strain γ for simple shear), the model over
     :func:`plot_range` (dashed outside the data), ``baselines`` (name -> callable strain (k,) -> stress
     (k,) Pa) thin; every label carries its R² on that curve. Tables: predicted against measured
-    components (parity plot) with the R² over all components.
+    components (parity plot) with the R² over all components. Returns the matplotlib Figure.
     """
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     from lipmat.fitting.stress_strain import predict
 
     n = len(sets)
@@ -90,6 +113,55 @@ def plot_fit(path, model, sets, *, baselines: dict | None = None, title: str | N
         ax.legend(fontsize=8, loc="upper left")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
+
+
+#: Points of the drawn path of a one-parameter finite-strain test (the data's stretches are added).
+PATH_POINTS = 200
+
+
+def plot_tests(path, law, curves) -> None:
+    """Write :func:`tests_figure` to ``path`` (PNG, PDF or SVG by suffix)."""
+    _save(tests_figure(law, curves), path)
+
+
+def tests_figure(law, curves):
+    """Data (markers) and the fitted law (lines) of every finite-strain test: nominal stress (MPa) against
+    stretch. Returns the matplotlib Figure.
+
+    ``curves``: lipmat.fitting.multiaxial.MultiaxialCurve objects; ``law``: anything with ``w(I1, I2)``.
+    A one-parameter test (uniaxial, equibiaxial, pure shear) is drawn through the prediction at its data
+    rows — the very array its R² is computed from — and between them along its own kinematics
+    (``curve.along``: uniaxial λ₂ = λ₁^(−1/2), never a straight line between end points), from λ = 1 to
+    its last stretch; a general biaxial test through its rows (P₁ against λ₁, P₂ against λ₂). The R² in
+    each label is the fit report's.
+    """
+    plt = _pyplot()
+    from lipmat.fitting.hyperelastic import curve_metrics, predict_curve
+
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for c in curves:
+        with torch.no_grad():
+            at_data = predict_curve(law, c).numpy()
+            if c.mode == "biaxial":
+                path, between = c.stretch, at_data[:0]
+            else:
+                lam = c.stretch[:, 0]
+                grid = np.linspace(min(1.0, float(lam.min())), max(1.0, float(lam.max())), PATH_POINTS)
+                grid = grid[~np.isin(grid, lam)]
+                path = np.concatenate([c.stretch, c.along(grid).stretch])
+                between = predict_curve(law, c.along(grid)).numpy()
+        r2 = curve_metrics(c.targets(), at_data)["r2"]
+        measured = [k for k in range(2) if c.measured[k]]
+        for k, mine, extra in zip(measured, np.split(at_data, len(measured)), np.split(between, len(measured))):
+            order = np.argsort(path[:, k], kind="stable")
+            tag = c.mode if c.mode != "biaxial" else f"biaxial P{k + 1}"
+            line, = ax.plot(path[order, k], np.concatenate([mine, extra])[order] / 1e6, "-",
+                            label=f"{tag} (fit, R² {r2:.6f})")
+            ax.plot(c.stretch[:, k], c.stress[:, k] / 1e6, "o", color=line.get_color(), ms=4, label=f"{tag} (data)")
+    ax.set_xlabel("stretch λ₁ (λ₂ for P₂ of a biaxial test)" if any(c.mode == "biaxial" for c in curves)
+                  else "stretch λ₁")
+    ax.set_ylabel("nominal stress P (MPa)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig

@@ -55,6 +55,8 @@ class FitReport:
     stiffness_bound: certified (Pa; λ_max(C_b) for a matrix certificate); empirical_stiffness: the
     largest tangent found; ratio: their quotient; at: the strain where it was found.
     data_stiffness: the data's stiffness (see module doc); max_stiffness: the cap used.
+    warnings: messages of :mod:`lipmat.fitting.diagnostics` (a 1D law held below a stiffening curve's
+    end by its cap or bound, with a ``max_stiffness`` to try); also logged at WARNING level.
     """
     model: str
     files: list
@@ -76,6 +78,7 @@ class FitReport:
     validation: dict | None = None
     stiffness_bound_matrix: list | None = None
     provenance: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)     # lipmat.fitting.diagnostics (e.g. a capped stiffening end)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -339,6 +342,8 @@ def _fit(model, data, *, epochs, seed, max_stiffness, lbfgs_steps, lr, loss, val
                      seed, loss, final)
     log.info("fit %s: R² %.6f, MAPE %.3f %%, certified %.6g Pa (%.4f × empirical) in %.1f s",
              name, report.r2, report.mape, report.stiffness_bound, report.ratio, report.seconds)
+    for text in report.warnings:
+        log.warning("%s", text)
     return FitResult(model=model, report=report)
 
 
@@ -409,12 +414,18 @@ def _report(model, name, sets, train_masks, val_masks, stiff, cap, start, epochs
     strains = torch.cat([s.x.reshape(-1) for s in sets if s.kind == "curve"]) if model.kinematics == "uniaxial" \
         else (torch.cat([s.x for s in sets if s.kind == "table"]) if any(s.kind == "table" for s in sets) else None)
     cert = certify(model, strains)
+    warnings = []
+    if model.kinematics == "uniaxial":
+        from lipmat.fitting.diagnostics import stiffening_warnings
+        curves = [(s.name, s.x.numpy(), s.y.numpy()) for s in sets if s.kind == "curve"]
+        warnings = stiffening_warnings(curves, [p.numpy() for s, p in zip(sets, preds) if s.kind == "curve"],
+                                       cert.stiffness_bound, cap)
     return FitReport(model=name, files=files, r2=overall["r2"], rmse=overall["rmse"], mape=overall["mape"],
                      stiffness_bound=cert.stiffness_bound, empirical_stiffness=cert.empirical_stiffness,
                      ratio=cert.ratio, at=cert.at, data_stiffness=stiff, max_stiffness=cap,
                      seconds=time.perf_counter() - start, epochs=epochs, lbfgs_steps=lbfgs_steps, seed=seed,
                      loss=loss, final_loss=final, validation=validation, stiffness_bound_matrix=cert.matrix,
-                     provenance=[s.provenance for s in sets])
+                     provenance=[s.provenance for s in sets], warnings=warnings)
 
 
 def _pooled(ys, ps) -> dict:

@@ -19,15 +19,17 @@ MODELS.update({cls.name: cls for cls in (UniaxialTangent, UniaxialSN, IsotropicP
 __all__ += ["MODELS", "UniaxialTangent", "UniaxialSN", "IsotropicPotential", "LipschitzMLP", "MonotoneResponse"]
 
 # classical baselines
+# (the 1D classes end in "Bar": fem.NeoHookean & co. are the finite-strain laws; the registry names
+# "neohookean", "ogden3", ... are those stored in model files and stay as they are)
 from lipmat.models.classical import (  # noqa: E402
-    BASELINES, ArrudaBoyce, ClassicalUniaxial, Gent, LinearElastic1D, MooneyRivlin, NeoHookean, NoGlobalBound,
-    Ogden, Yeoh, baseline_from_config, fit_baseline,
+    BASELINES, ArrudaBoyceBar, ClassicalUniaxial, GentBar, LinearElasticBar, MooneyRivlinBar, NeoHookeanBar,
+    NoGlobalBound, OgdenBar, YeohBar, baseline_from_config, fit_baseline,
 )
 
 MODELS.update(BASELINES)
-MODELS.update({f"ogden{k}": Ogden for k in range(1, 7)})
-__all__ += ["BASELINES", "ClassicalUniaxial", "LinearElastic1D", "NeoHookean", "MooneyRivlin", "Yeoh", "Ogden",
-            "Gent", "ArrudaBoyce", "NoGlobalBound", "fit_baseline", "baseline_from_config"]
+MODELS.update({f"ogden{k}": OgdenBar for k in range(1, 7)})
+__all__ += ["BASELINES", "ClassicalUniaxial", "LinearElasticBar", "NeoHookeanBar", "MooneyRivlinBar", "YeohBar",
+            "OgdenBar", "GentBar", "ArrudaBoyceBar", "NoGlobalBound", "fit_baseline", "baseline_from_config"]
 
 # finite-strain neural law (a fem finite-strain material: F -> P, certified on a stretch domain)
 from lipmat.models.hyperelastic import NeuralHyperelastic  # noqa: E402

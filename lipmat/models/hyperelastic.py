@@ -27,9 +27,10 @@ Certificate: ``stiffness_bound(kinematics)`` is fem's :func:`~fem.materials.hype
 ``domain`` (principal stretches in [λ_lo, λ_hi], J in [J_lo, J_hi]); this module supplies
 :meth:`derivative_bounds`: interval enclosures of W1, W2, V', W11, W22, V'' over boxes of (I1, I2, J):
 
-- values: every r is non-decreasing, so r([x, y]) = [r(x), r(y)] (ends evaluated in float64, widened by
-  1e-12 of the sum of the absolute values of their terms, far above float64 rounding);
-- slopes: r' = cap·s with s = w₀ + Σ wₖ σ(aₖ(x − bₖ)), every term monotone, so
+- values (``MonotoneResponse.value_bounds``): every r is non-decreasing, so r([x, y]) = [r(x), r(y)] (ends
+  evaluated in float64, widened by 1e-12 of the sum of the absolute values of their terms, far above
+  float64 rounding);
+- slopes (``MonotoneResponse.tangent_bounds``): r' = cap·s with s = w₀ + Σ wₖ σ(aₖ(x − bₖ)), every term monotone, so
   ``s([x, y]) ⊆ [w₀ + Σ_rising wₖσₖ(x) + Σ_falling wₖσₖ(y), w₀ + Σ_rising wₖσₖ(y) + Σ_falling wₖσₖ(x)]``
   — the bound ``MonotoneResponse.sup_tangent`` refines on a line, and its lower analogue — widened by
   1e-12·cap.
@@ -46,53 +47,23 @@ from torch import nn
 from fem.materials.hyperelastic.base import bulk_from
 from fem.materials.hyperelastic.domain import StretchDomain
 from fem.materials.hyperelastic.invariant import Derivatives, InvariantLaw
-from fem.materials.hyperelastic.kinematics import check_F, invariants
 from fem.materials.hyperelastic.volumetric import Volumetric, kappa_for
 from fem.core.interval import Interval
 from lipmat.errors import LipmatError
-from lipmat.models.response import MonotoneResponse, softplus
+from lipmat.models.response import MonotoneResponse
 
-#: Relative widening of interval ends for float64 evaluation of the responses.
-EVAL_MARGIN = 1e-12
 #: Default bulk modulus as a multiple of the small-strain shear modulus: K/G = 50 (ν ≈ 0.490).
 DEFAULT_BULK_RATIO = 50.0
 
 
-def _value_and_magnitude(resp: MonotoneResponse, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """r(x) and cap·(|w₀x| + Σ wₖ(|sp(uₖ)| + |sp(u₀ₖ)|)/|aₖ|) (a bound of the terms' absolute sizes): (...) -> (...)."""
-    w, w0, a, b = resp._parts()
-    value = w0 * x
-    mag = (w0 * x).abs()
-    if a.numel():
-        u = a * (x.unsqueeze(-1) - b)
-        s1, s0 = softplus(u), softplus(-a * b)
-        value = value + ((s1 - s0) / a * w).sum(-1)
-        mag = mag + ((s1.abs() + s0.abs()) / a.abs() * w).sum(-1)
-    cap = resp.max_slope
-    return cap * value, cap * mag
-
-
 def value_interval(resp: MonotoneResponse, x: Interval) -> Interval:
     """Enclosure of r over the intervals x (r non-decreasing): Interval (...) -> Interval (...)."""
-    lo, mlo = _value_and_magnitude(resp, x.lo)
-    hi, mhi = _value_and_magnitude(resp, x.hi)
-    tiny = torch.finfo(torch.float64).tiny
-    return Interval(lo - EVAL_MARGIN * mlo - tiny, hi + EVAL_MARGIN * mhi + tiny, check=False)
+    return Interval(*resp.value_bounds(x.lo, x.hi), check=False)
 
 
 def slope_interval(resp: MonotoneResponse, x: Interval) -> Interval:
     """Enclosure of r' over the intervals x, by monotonicity of each sigmoid term: Interval -> Interval."""
-    w, w0, a, b = resp._parts()
-    cap = resp.max_slope
-    if not a.numel():
-        s = cap * w0 + torch.zeros_like(x.lo)
-        return Interval(s * (1 - EVAL_MARGIN), s * (1 + EVAL_MARGIN), check=False)
-    rising = a > 0
-    lo_end = torch.where(rising, x.lo.unsqueeze(-1), x.hi.unsqueeze(-1))
-    hi_end = torch.where(rising, x.hi.unsqueeze(-1), x.lo.unsqueeze(-1))
-    s_lo = w0 + (torch.sigmoid(a * (lo_end - b)) * w).sum(-1)
-    s_hi = w0 + (torch.sigmoid(a * (hi_end - b)) * w).sum(-1)
-    return Interval((cap * s_lo - EVAL_MARGIN * cap).clamp_min(0.0), cap * s_hi + EVAL_MARGIN * cap, check=False)
+    return Interval(*resp.tangent_bounds(x.lo, x.hi), check=False)
 
 
 class NeuralHyperelastic(nn.Module, InvariantLaw):
@@ -234,20 +205,15 @@ class NeuralHyperelastic(nn.Module, InvariantLaw):
         vol = self.volumetric()
         return Derivatives(w1, w2, vol.d1_bounds(J), w11, w22, vol.d2_bounds(J), 0.0, 0.0, 0.0)
 
-    def stress(self, F: torch.Tensor) -> torch.Tensor:
-        """P = 2W1 F + 2W2 (I1 F − F C) + V'(J) cof F: (..., d, d) -> (..., d, d) Pa.
-
-        The formula of :meth:`InvariantLaw.stress`, evaluating only the first derivatives (the solver
-        calls this once per step; the second derivatives are for the tangent and the certificate)."""
-        check_F(F, "NeuralHyperelastic.stress")
-        I1, I2, J, C, cof = invariants(F)
+    def first_derivatives(self, I1: torch.Tensor, I2: torch.Tensor, J: torch.Tensor):
+        """(W1, W2, V'(J)) at invariants (...): what :meth:`InvariantLaw.stress` needs every step, without
+        the second derivatives (those are for the tangent and the certificate)."""
         w1, w2 = self.w(I1, I2)
-        wj = self.volumetric().d1(J)
-        return 2.0 * w1[..., None, None] * F + 2.0 * w2[..., None, None] * (I1[..., None, None] * F - F @ C) \
-            + wj[..., None, None] * cof
+        return w1, w2, self.volumetric().d1(J)
 
     def forward(self, F: torch.Tensor) -> torch.Tensor:
-        """P(F): (..., d, d) -> (..., d, d) Pa (same as :meth:`stress`)."""
+        """P(F): (..., d, d) -> (..., d, d) Pa (same as :meth:`stress`, fem's
+        :meth:`InvariantLaw.stress` with :meth:`first_derivatives`)."""
         return self.stress(F)
 
     def certificate(self, kinematics: str = "3d", rtol: float | None = None):

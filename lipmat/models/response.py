@@ -188,6 +188,50 @@ class MonotoneResponse(nn.Module):
             out = out + (terms * w).sum(-1)
         return self.max_slope * out
 
+    # -- enclosures over intervals (what an interval certifier of a law built from r needs) ----------
+    def value_bounds(self, lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Enclosure of r over the intervals [lo, hi]: (...), (...) -> (lower (...), upper (...)).
+
+        r is non-decreasing, so r([x, y]) = [r(x), r(y)]; each end is widened by ROUNDING_MARGIN times
+        a bound of the absolute sizes of its terms (cancellation between them is what rounding can
+        spoil, not the size of the sum) plus the smallest positive float64.
+        """
+        (r_lo, m_lo), (r_hi, m_hi) = self._value_and_magnitude(lo), self._value_and_magnitude(hi)
+        tiny = torch.finfo(torch.float64).tiny
+        return r_lo - ROUNDING_MARGIN * m_lo - tiny, r_hi + ROUNDING_MARGIN * m_hi + tiny
+
+    def tangent_bounds(self, lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Enclosure of r' = L·s over the intervals [lo, hi]: (...), (...) -> (lower (...), upper (...)).
+
+        Every sigmoid term is monotone, so s([x, y]) lies between w₀ + Σ_rising wₖσₖ(x) + Σ_falling wₖσₖ(y)
+        and w₀ + Σ_rising wₖσₖ(y) + Σ_falling wₖσₖ(x) (the bound :meth:`sup_tangent` refines on a line,
+        and its lower analogue); both ends widened by ROUNDING_MARGIN·L, the lower one clamped at 0.
+        """
+        w, w0, a, b = self._parts()
+        cap = self.max_slope
+        if not a.numel():
+            s = cap * w0 + torch.zeros_like(lo)
+            return s * (1 - ROUNDING_MARGIN), s * (1 + ROUNDING_MARGIN)
+        rising = a > 0
+        lo_end = torch.where(rising, lo.unsqueeze(-1), hi.unsqueeze(-1))
+        hi_end = torch.where(rising, hi.unsqueeze(-1), lo.unsqueeze(-1))
+        s_lo = w0 + (torch.sigmoid(a * (lo_end - b)) * w).sum(-1)
+        s_hi = w0 + (torch.sigmoid(a * (hi_end - b)) * w).sum(-1)
+        return (cap * s_lo - ROUNDING_MARGIN * cap).clamp_min(0.0), cap * s_hi + ROUNDING_MARGIN * cap
+
+    def _value_and_magnitude(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """r(x) and L·(|w₀x| + Σ wₖ(|sp(uₖ)| + |sp(u₀ₖ)|)/|aₖ|), a bound of its terms' sizes: (...) -> (...)."""
+        w, w0, a, b = self._parts()
+        value = w0 * x
+        mag = (w0 * x).abs()
+        if a.numel():
+            u = a * (x.unsqueeze(-1) - b)
+            s1, s0 = softplus(u), softplus(-a * b)
+            value = value + ((s1 - s0) / a * w).sum(-1)
+            mag = mag + ((s1.abs() + s0.abs()) / a.abs() * w).sum(-1)
+        cap = self.max_slope
+        return cap * value, cap * mag
+
     # -- the certificate -----------------------------------------------------------------------
     @torch.no_grad()
     def sup_tangent(self, domain: tuple[float, float] = (-math.inf, math.inf), *,
