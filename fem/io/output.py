@@ -19,7 +19,7 @@ Arrays as ParaView sees them:
 - points always have 3 coordinates; point data of shape ``(n_points, dim)`` with dim < 3 (vectors:
   ``displacement``, ``velocity``) are padded with zeros to 3 components, so "Warp By Vector" works
   on 1D and 2D meshes.
-- cell data ``strain``/``stress`` arrive as tensor components (``fem.solver.explicit.tensor_components``):
+- cell data ``strain``/``stress`` arrive as tensor components (``fem.discretisation.forces.symmetric_components``):
   1D ``[XX]``, 2D ``[XX, YY, XY]``, 3D ``[XX, YY, ZZ, XY, YZ, XZ]`` (ParaView's order for symmetric
   tensors; shear is the tensor component ε_xy = γ_xy/2). In VTU each component is named
   (``ComponentName`` attributes: ParaView lists ``stress`` → ``XX``, ``YY``, …). 2D data are not padded
