@@ -145,7 +145,8 @@ class CentralDifference:
         if self.has_moving:
             a[self.moving] = 0.0
             reaction = self._reaction(a, v, f)
-        return State(step0, t0, u, v, a, f_int, eps, sig, SchemeState(f_ext, reaction, vh_c, (0.0, 0.0, 0.0)))
+        scheme = SchemeState(f_ext=f_ext, reaction=reaction, vh_c=vh_c, increments=(0.0, 0.0, 0.0))
+        return State(step=step0, t=t0, u=u, v=v, a=a, f_int=f_int, strain=eps, stress=sig, scheme=scheme)
 
     def _reaction(self, a, v, f):
         if not self.has_moving:
@@ -203,9 +204,9 @@ class CentralDifference:
         inc = self._increments(s, vh, f_int, f_ext, v1, reaction)
         if self.visc_material:   # f_int held elastic + viscous: split the trapezoid work
             inc = (inc[0] - w_visc, inc[1], inc[2] + w_visc)
-        scheme = SchemeState(f_ext, reaction, vh_c, inc, viscous=memo,
+        scheme = SchemeState(f_ext=f_ext, reaction=reaction, vh_c=vh_c, increments=inc, viscous=memo,
                              f_prev=s.f_int if self.visc_linear else None)
-        return State(n1, t1, u1, v1, a1, f_int=f_int, strain=eps, stress=sig, scheme=scheme)
+        return State(step=n1, t=t1, u=u1, v=v1, a=a1, f_int=f_int, strain=eps, stress=sig, scheme=scheme)
 
     def _increments(self, s, vh, f_int, f_ext, v1, reaction) -> tuple[float, float, float]:
         """Trapezoid work of the step ``½ Δu·(f_n + f_{n+1})`` for internal, external (loads and

@@ -278,9 +278,9 @@ def state_from_payload(d: dict, device) -> State:
         return None if d.get(k) is None else d[k].to(device)
 
     memo = None if d.get("dstress") is None else tuple(get(k) for k in _VISCOUS_TENSORS)
-    scheme = SchemeState(get("f_ext"), get("reaction"), get("vh_c"), tuple(d["increments"]), viscous=memo,
-                         f_prev=get("f_prev"))
-    return State(d["step"], d["t"], *(get(k) for k in ("u", "v", "a")), f_int=get("f_int"), scheme=scheme)
+    scheme = SchemeState(f_ext=get("f_ext"), reaction=get("reaction"), vh_c=get("vh_c"),
+                         increments=tuple(d["increments"]), viscous=memo, f_prev=get("f_prev"))
+    return State(step=d["step"], t=d["t"], u=get("u"), v=get("v"), a=get("a"), f_int=get("f_int"), scheme=scheme)
 
 
 class CheckpointWriter(Observer):
