@@ -1,8 +1,8 @@
 """Observers of an explicit run: everything :func:`fem.solve` records or writes besides stepping.
 
-The step loop (:mod:`fem.solver.explicit`) only steps and checks. It hands every accepted state to the
+The step loop (:mod:`fem.solver.loop`) only steps and checks. It hands every accepted state to the
 *recorders* (:class:`MonitorRecorder`, :class:`EnergyRecorder`, :class:`ProbeRecorder`), then runs the
-row checks (energy balance, inversion) on row steps, then hands the state to the *consumers*
+row checks (energy guard and balance, as the energy account decides them; inversion) on row steps, then hands the state to the *consumers*
 (:class:`FrameRecorder`, :class:`CheckpointWriter`, :class:`CallbackObserver`, :class:`ProgressBar`),
 which therefore only see states that passed every check due at that step.
 

@@ -1,6 +1,7 @@
-"""What an explicit run builds once: assembly, mass, conditions, forces, the certified and the used dt.
+"""What an explicit run builds once: assembly, mass, conditions, forces, the certified and the asked dt.
 
-:class:`RunSetup` is shared by :func:`fem.solve` and :func:`fem.iterate`. The time step is resolved
+:class:`RunSetup` is shared by :func:`fem.solve`, :func:`fem.iterate` and :func:`fem.run_time_step` (whose
+answer carries it to a later solve). The time step is resolved
 here (:meth:`RunSetup.resolve_dt`): ``"certified"`` takes the step of
 :func:`fem.stability.timestep.choose_certified_step` (a proven bound: the global form when its one-off cost is
 small against the run, whose length comes from ``t_end`` and a measured step, else the element form;
