@@ -20,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
+import sys
 import time
 import warnings
 
@@ -120,6 +122,16 @@ def certified_step(assembly, material, density, *, certified=None, t_end: float 
     return timestep, None
 
 
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning raised by this module's caller at the first frame outside
+    the fem package: fem.solve, fem.iterate and fem.run_time_step reach here through different depths."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame, level = sys._getframe(2), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _number_or_none(dt) -> float | None:
     """``dt`` as a float when it is a positive finite number (else None: resolve_dt says what is wrong)."""
     try:
@@ -214,7 +226,7 @@ class RunSetup:
                 raise FemError(msg + "; use dt='certified', a smaller dt, or allow_unsafe_dt=True (in a deck: "
                                "[solver] allow_unsafe_dt = true)")
             warnings.warn(msg + "; running anyway (allow_unsafe_dt=True) and measuring the critical step as it "
-                          "goes (Monitor(every=...); 0 turns it off)", FemWarning, stacklevel=4)
+                          "goes (Monitor(every=...); 0 turns it off)", FemWarning, stacklevel=_caller_level())
         return dt
 
     def stepper(self, dt: float) -> CentralDifference:
