@@ -159,46 +159,47 @@ def time_bare(mesh, steps: int) -> float:
     return (time.perf_counter() - t0) / steps
 
 
+def _material_call(material, strain, dim: int):
+    """One batched stress call at the run's strain (n_cells, nq, n): Mandel ε, or H = F − I flattened."""
+    if fem.is_finite_strain(material):
+        f = strain.reshape(*strain.shape[:-1], dim, dim) + torch.eye(dim, dtype=strain.dtype)
+        return material.stress(f)
+    return material.stress(strain)
+
+
 def time_interleaved(mesh, materials: dict, steps: int, setup_kwargs: dict | None = None) -> tuple[dict, dict]:
     """Median seconds per step, and per material call, of several materials on one mesh, stepped in turn.
 
-    For each material a :class:`fem.solver.setup.RunSetup` (undamped, numeric dt) and its stepper; then the steps
-    of all materials alternate, each timed alone: ``stepper.step`` plus ``setup.finite_fault`` (what
-    ``fem.solve``'s loop does every step with ``check_every=1``; for a finite-strain law that includes
-    the inversion check det F > 0 and the domain check). After each step, one batched material call at
+    For each material a :func:`fem.iterate` (undamped, numeric dt; the step loop of ``fem.solve`` with
+    ``check_every=1``, energy rows off); then the steps of all materials alternate, each timed alone: one
+    state of the loop, which is the step plus the finite check (for a finite-strain law that includes the
+    inversion check det F > 0 and the domain check). After each step, one batched material call at
     that state is timed too. Interleaving and medians make the ratios robust on a shared, loaded
     machine, where the load changes from second to second and hits every material alike.
-    ``setup_kwargs``: per key, the RunSetup options in place of the undamped default (e.g. ``{}``: the
+    ``setup_kwargs``: per key, the run's options in place of the undamped default (e.g. ``{}``: the
     default bulk viscosity).
     """
-    from fem.solver.setup import RunSetup
-
     span = mesh.points.max(axis=0) - mesh.points.min(axis=0)
     dt = 0.2 * float(np.prod(span) / mesh.n_cells) ** (1 / mesh.dim)
     u0 = 1e-4 * np.sin(np.pi * mesh.points)
+    quiet = fem.EnergyCheck(every=10**9, tol=None, guard=None)   # rows would be a once-per-row cost
     runs = {}
     for k, m in materials.items():
         kw = UNDAMPED if setup_kwargs is None or k not in setup_kwargs else setup_kwargs[k]
-        setup = RunSetup(fem.Problem(mesh, m, 1.0, bcs=[fem.Fixed("left")], u0=u0), dt, allow_unsafe_dt=True,
-                         **kw)
-        stepper = setup.stepper(dt)
-        with torch.no_grad():
-            runs[k] = [setup, stepper, setup.initial_state(stepper)]
+        problem = fem.Problem(mesh, m, 1.0, bcs=[fem.Fixed("left")], u0=u0)
+        runs[k] = fem.iterate(problem, dt, allow_unsafe_dt=True, energy=quiet, **kw)
+        next(runs[k])                                              # the initial state
     step_t = {k: [] for k in materials}
     mat_t = {k: [] for k in materials}
     with torch.no_grad():
         for i in range(steps + 3):
-            for k, run in runs.items():
-                setup, stepper, s = run
+            for k, states in runs.items():
                 t0 = time.perf_counter()
-                new = stepper.step(s)
-                fault = setup.finite_fault(new, s)
+                new = next(states)
                 t1 = time.perf_counter()
-                assert fault is None, fault["message"]
                 if new.strain is not None:      # the linear (sparse K) path keeps no strain
-                    setup.forces.stress(new.strain)
+                    _material_call(materials[k], new.strain, mesh.dim)
                 t2 = time.perf_counter()
-                run[2] = new
                 if i >= 3:  # warm-up
                     step_t[k].append(t1 - t0)
                     mat_t[k].append(t2 - t1)

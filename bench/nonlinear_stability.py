@@ -1,8 +1,8 @@
 """Nonlinear stability at the certified step: scenarios × (bulk viscosity off / on) × step fraction.
 
-Every run is the central-difference step of :mod:`fem.solver.central_difference` (the one ``fem.solve`` uses),
-with the scheme's energy error (:mod:`fem.stability.discrete_energy`) checked every step and inversion checked
-every step (1D) or every 10 steps (2D); the energies every 10 steps. Columns:
+Every run is a :func:`fem.solve` (its one step loop and checks: NaN/inf and, in 1D, inversion every step;
+the scheme's energy error (:mod:`fem.stability.discrete_energy`, the energy guard) and, in 2D, inversion at
+the energy rows, every 10 steps; the balance check off). Columns:
 
 - status: ``completed``, ``unstable`` (the energy guard tripped: the scheme created more than
   ``guard_tol`` of the energy in motion), ``inverted`` (an element turned inside out) or ``nan``;
@@ -39,12 +39,7 @@ import numpy as np
 import torch
 
 import fem
-from fem.discretisation.bc import compile_conditions
-from fem.solver.central_difference import CentralDifference
-from fem.stability.discrete_energy import EnergyGuard
-from fem.discretisation.forces import InternalForce
-from fem.stability.timestep import certified_time_step, stable_step
-from fem.stability.viscosity import BulkViscosity, ViscousTerm, damping_ratio_bound
+from fem.stability.viscosity import BulkViscosity
 
 FRACTIONS = (1.0, 0.9, 0.7)
 
@@ -63,77 +58,47 @@ class Case:
 
 def run_case(case: Case, fraction: float, viscosity: BulkViscosity, *, guard_tol: float = 1e-2,
              stop_on_guard: bool = True, max_steps: int | None = None, check_every: int = 10) -> dict:
-    """Run ``case`` at ``fraction`` × its default certified step (damping-aware when viscosity is on)."""
+    """Run ``case`` at ``fraction`` × its default certified step (damping-aware when viscosity is on):
+    :func:`fem.solve` (its loop and checks; energy rows every ``check_every`` steps, the balance check off)."""
     p = case.problem
-    asm = fem.Assembly(p.mesh, thickness=p.thickness, area=p.area)
-    mass = asm.lumped_mass(p.density)
-    cond = compile_conditions(p, asm, mass)
-    forces = InternalForce(asm, p.material)
-    ts = certified_time_step(asm, p.material.stiffness_bound(), p.density)
-    xi = damping_ratio_bound(viscosity)
-    dt_cert = stable_step(ts.omega_max, xi)
-    t_end = case.t_end if case.t_end is not None else case.steps_at_cert * ts.dt
+    step = fem.run_time_step(p, "certified", viscosity=viscosity, certified="element")
+    dt_cert = step.dt_certified
+    undamped = step.setup.timestep.details.get("undamped_dt", dt_cert)
+    t_end = case.t_end if case.t_end is not None else case.steps_at_cert * undamped
     n_steps = max(1, math.ceil(t_end / (fraction * dt_cert) - 1e-9))
-    if max_steps:
-        n_steps = min(n_steps, max_steps)
-    dt = t_end / math.ceil(t_end / (fraction * dt_cert) - 1e-9)
-    visc = ViscousTerm(viscosity, ts.omega_max, dt) if viscosity.active else None
-    cd = CentralDifference(forces, mass, cond, dt, p.damping, visc)
-    like = mass
-    pts = p.mesh.points
-    u0 = torch.as_tensor(np.asarray(p.u0(pts) if callable(p.u0) else np.zeros_like(pts)).reshape(-1), dtype=like.dtype)
-    v0 = torch.as_tensor(np.asarray(p.v0(pts) if callable(p.v0) else np.zeros_like(pts)).reshape(-1), dtype=like.dtype)
-    guard = EnergyGuard(guard_tol)
-    energy = p.material.energy
+    dt = t_end / n_steps
+    if max_steps and n_steps > max_steps:
+        n_steps, t_end = max_steps, max_steps * dt
+    mass = fem.Assembly(p.mesh, thickness=p.thickness, area=p.area).lumped_mass(p.density)
+    rows, ratio = [], [1.0]
 
-    def psi(s):
-        eps = s.strain if s.strain is not None else asm.strain(s.u)
-        return float((energy(eps) * asm.qp_weights).sum())
+    def at_row(s) -> None:
+        """At a row: the largest (kinetic + internal − Ψ₀)/(kinetic₀ + external work), with the scheme's
+        kinetic energy ½v_{n−½}ᵀMv_{n+½} = ½vᵀMv − (Δt²/8)aᵀMa."""
+        row = rows[-1]
+        if s.step != row["step"] or s.step < 10:
+            return
+        kin_h = row["kinetic"] - dt * dt / 8 * float(torch.dot(mass * s.a, s.a))
+        denom = rows[0]["kinetic"] + row["external"]
+        if denom > 0:
+            ratio[0] = max(ratio[0], (kin_h + row["internal"] - rows[0]["internal"]) / denom)
 
-    w = [0.0, 0.0, 0.0]
     wall = time.perf_counter()
-    with torch.no_grad():
-        s = cd.init(u0, v0)
-        psi0 = psi(s)
-        kin0 = 0.5 * float(torch.dot(mass * s.v, s.v))
-        guard.check(s.v, s.a, mass, dt, psi0, 0.0, 0.0)
-        ratio, status, worst_guard, first_trip = 1.0, "completed", 0.0, None
-        for n in range(1, n_steps + 1):
-            new = cd.step(s)
-            inc = new.increments
-            if not all(math.isfinite(x) for x in inc):
-                status = "nan"
-                break
-            if asm.dim == 1:
-                if not float(new.strain.min()) > -1.0:
-                    status = "inverted"
-                    break
-            elif n % 10 == 0 and len(asm.inverted_cells(new.u)):
-                status = "inverted"
-                break
-            for k in range(3):
-                w[k] += inc[k]
-            s = new
-            if n % check_every and n != n_steps:
-                continue
-            e_psi = psi(s)
-            rel = guard.check(s.v, s.a, mass, dt, e_psi, w[1], w[2])
-            worst_guard = max(worst_guard, rel)
-            if n >= 10:
-                kin_h = 0.5 * float(torch.dot(mass * s.v, s.v)) - dt * dt / 8 * float(torch.dot(mass * s.a, s.a))
-                denom = kin0 + w[1]
-                if denom > 0:
-                    ratio = max(ratio, (kin_h + e_psi - psi0) / denom)
-            if rel > guard_tol and first_trip is None:
-                first_trip = n
-                if stop_on_guard:
-                    status = "unstable"
-                    break
-    denom = kin0 + w[1]
+    res = fem.solve(p, t_end, dt, viscosity=viscosity, certified="element", check_every=1, progress=False,
+                    energy=fem.EnergyCheck(every=check_every, tol=None, guard=guard_tol if stop_on_guard else None,
+                                           on_row=rows.append),
+                    save=fem.SaveAt(every=check_every, keep=False), monitor=fem.Monitor(every=0), callback=at_row)
+    scheme = np.array([r["scheme_error"] for r in rows])
+    trips = [r["step"] for r in rows if r["scheme_error"] > guard_tol]
+    status = str(res.status)
+    if res.fault is not None and res.fault.kind == fem.Status.UNSTABLE and "NaN" in res.fault.detail:
+        status = "nan"
+    denom = rows[0]["kinetic"] + rows[-1]["external"]
     return {"case": case.name, "label": case.label, "viscosity": viscosity.active, "fraction": fraction,
-            "status": status, "ratio": ratio, "dissipated": w[2] / denom if denom > 0 else math.nan,
-            "guard": worst_guard, "first_trip": first_trip, "steps": s.step, "n_steps": n_steps, "dt": dt, "dt_cert": dt_cert,
-            "dt_cert_undamped": ts.dt, "wall": time.perf_counter() - wall}
+            "status": status, "ratio": ratio[0], "dissipated": rows[-1]["damping"] / denom if denom > 0 else math.nan,
+            "guard": float(np.nanmax(scheme, initial=0.0)), "first_trip": trips[0] if trips else None,
+            "steps": res.steps, "n_steps": n_steps, "dt": dt, "dt_cert": dt_cert, "dt_cert_undamped": undamped,
+            "wall": time.perf_counter() - wall}
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -25,8 +25,8 @@ from fem.stability import (BulkViscosity, CertifiedStep, EnergyGuard, StepDecisi
                            choose_certified_step, critical_time_step, damping_ratio_bound, exact_time_step,
                            stable_step)
 from fem.io import FieldWriter, atomic_write, plot_energies, read_pvd, write_energy_csv, write_probes_csv
-from fem.solver import (Checkpoint, Compute, EnergyCheck, Monitor, Problem, Probes, Result, SaveAt, State, iterate,
-                        solve)
+from fem.solver import (Checkpoint, Compute, EnergyCheck, Fault, Monitor, Problem, Probes, Result, RunStep, SaveAt,
+                        State, Status, iterate, run_time_step, solve)
 from fem.deck import Deck, load_deck, parse_deck, run_deck
 
 __all__ = ["mandel", "FemError", "MeshError", "DeckError", "SimulationError", "FemWarning", "NoStiffnessBound",
@@ -41,6 +41,6 @@ __all__ = ["mandel", "FemError", "MeshError", "DeckError", "SimulationError", "F
            "CertifiedStep", "choose_certified_step", "StepDecision", "BulkViscosity", "damping_ratio_bound",
            "EnergyGuard",
            "FieldWriter", "atomic_write", "write_energy_csv", "write_probes_csv", "plot_energies", "read_pvd",
-           "Problem", "Result", "State", "solve", "iterate", "SaveAt", "EnergyCheck", "Probes", "Monitor",
+           "Problem", "Result", "State", "Status", "Fault", "RunStep", "solve", "iterate", "run_time_step", "SaveAt", "EnergyCheck", "Probes", "Monitor",
            "Checkpoint", "Compute",
            "Deck", "load_deck", "parse_deck", "run_deck"]

@@ -560,7 +560,7 @@ def test_nan_mid_run_keeps_the_last_good_state_and_the_frames(tmp_path):
     prob = fem.Problem(mesh, _BreaksAfter(1e6, 60), 1.0, bcs=(fem.Fixed("left"),), v0=lambda p: np.sin(p))
     writer = fem.FieldWriter(tmp_path / "f", mesh)
     r = fem.solve(prob, 1e-2, 8e-5, save=fem.SaveAt(every=10, writer=writer))   # 125 steps; NaN at step 60
-    assert r.status == "unstable" and "NaN" in r.message and r.fault["step"] == 60
+    assert r.status == "unstable" and "NaN" in r.message and r.fault.step == 60
     assert r.steps == 59   # the last good state
     assert torch.isfinite(r.final.u).all() and torch.isfinite(r.final.v).all()
     frames = fem.read_pvd(writer.index)

@@ -141,9 +141,11 @@ def test_viscous_stress_is_capped_and_switchable():
     # its work over the step: ½ Δε·(σ_v,n + σ_v,n+1), σ_v,n from the first step (linear term only there)
     dsig0 = mat.stress(e0) - mat.stress(e_prev)
     assert work == pytest.approx(0.5 * float(de.sum() * (2.0 * 0.06 * dsig0 + sv).sum()), rel=1e-12)
+    # the linear term alone is the force (τ b1/Δt)(f_int,n+1 − f_int,n) of the scheme, not a stress
     lin = ViscousTerm(BulkViscosity(quadratic=0.0), omega=2.0, dt=0.5)
-    sv, _, memo = lin.stress(e0, mat.stress(e0), e0 + de, mat.stress(e0 + de), w)
-    assert memo[0] is None and torch.allclose(sv, 2.0 * 0.06 * dsig)
+    assert lin.force_factor == pytest.approx(2.0 * 0.06, rel=1e-15)
+    with pytest.raises(ValueError, match="quadratic"):
+        lin.stress(e0, mat.stress(e0), e0 + de, mat.stress(e0 + de), w)
 
 
 def test_solve_uses_the_damping_aware_certified_step_and_off_restores_the_plain_scheme():

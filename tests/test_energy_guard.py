@@ -68,7 +68,7 @@ def test_guard_stops_the_pumped_run_before_any_damage_and_names_the_step():
         assert words in guarded.message
     unguarded = fem.solve(prob, t_end, "certified", viscosity=False, energy=EnergyCheck(tol=None, guard=None))
     assert unguarded.status == "inverted"          # what happens when nothing watches
-    assert guarded.fault["step"] < 0.5 * unguarded.fault["step"]
+    assert guarded.fault.step < 0.5 * unguarded.fault.step
     stretch = 1.0 + guarded.final.strain[..., 0]
     assert float(stretch.min()) > 0.5              # the kept state is sound
     # (the same run with the default bulk viscosity completes: tests/test_nonlinear_stability.py)

@@ -170,7 +170,7 @@ def test_undamped_finite_strain_run_conserves_energy(cell):
     drifts = []
     for factor in (1.0, 0.5):
         prob = _swing(cell)
-        dt = factor * fem.solver.setup.RunSetup(prob, "certified", **UNDAMPED).dt_certified if factor < 1 else "certified"
+        dt = factor * fem.run_time_step(prob, "certified", **UNDAMPED).dt_certified if factor < 1 else "certified"
         res = fem.solve(prob, 6.0, dt, energy=fem.EnergyCheck(every=1), save=fem.SaveAt(every=5, keep=True),
                         **UNDAMPED)
         assert res.status == "completed", res.message

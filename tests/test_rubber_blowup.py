@@ -50,7 +50,7 @@ def test_initial_modulus_step_blows_up_in_the_stiff_range_and_is_stopped_with_a_
     assert re.search(r"element \d+ .*at step \d+ \(t = [0-9.e-]+ s\)", r.message), r.message
     # whichever check trips first (inversion or energy), the message blames the step size
     assert "x the certified stable step" in r.message and "numerical instability" in r.message
-    assert r.fault["step"] == r.steps + 1 and 0 <= r.fault["element"] < SETUP.n_elements
+    assert r.fault.step == r.steps + 1 and 0 <= r.fault.element < SETUP.n_elements
     assert np.all(np.isfinite(r.final.u.numpy()))          # the last good state is kept
     # it blew up only once the strip had entered the range where σ' > σ'(0): the mean stretch (set by
     # the pulled end, so the blow-up's own oscillation cannot inflate it) had passed that stretch

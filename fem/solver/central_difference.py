@@ -24,7 +24,7 @@ steps and their acceleration the difference quotient. The reaction that enforces
 
 Bulk viscosity (optional, :mod:`fem.stability.viscosity`): with its quadratic term (material path), a viscous stress
 ``σ_v`` from the half-step strain rate ``(ε_{n+1} − ε_n)/Δt`` is added to the stress before ``Bᵀ`` (one
-SpMV as before); the linear term alone (a linear material, or ``quadratic=0``) is the force
+SpMV as before; ``State.f_int`` then holds the elastic + viscous force); the linear term alone (a linear material, or ``quadratic=0``) is the force
 ``(τ b1/Δt)(f_int(u_{n+1}) − f_int(u_n))``, one fused update. It is lagged by half a step,
 so the stable step becomes ``(2/ω)(√(1+ξ²) − ξ)`` (:func:`fem.stability.viscosity.damping_ratio_bound`). Its
 work goes into the dissipation increment ``ΔW_damp``.
@@ -35,22 +35,40 @@ from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["State", "CentralDifference"]
+__all__ = ["State", "SchemeState", "CentralDifference"]
+
+
+@dataclass(slots=True)
+class SchemeState:
+    """The scheme's bookkeeping at one step: what the next step needs besides the solution.
+
+    f_ext : (n_dofs,) external force at ``t`` or None (no loads); reaction : (k,) the reaction at the
+    moving constrained dofs (None without them); vh_c : (k,) their next half-step velocity;
+    increments : floats ``(ΔW_int, ΔW_ext, ΔW_damp)``, the trapezoid work of the step that led here
+    (ΔW_damp: mass damping + viscosity). Bulk viscosity: ``viscous`` is the memo of
+    :meth:`fem.stability.viscosity.ViscousTerm.stress`, ``(Δε, Δσ, scal)`` of the step that led here
+    (quadratic term, material path), and ``f_prev`` (n_dofs,) the previous step's internal force (linear
+    term: its force is ``(τ b1/Δt)(f_int − f_prev)``); None otherwise.
+    """
+
+    f_ext: torch.Tensor | None
+    reaction: torch.Tensor | None
+    vh_c: torch.Tensor | None
+    increments: tuple
+    viscous: tuple | None = None
+    f_prev: torch.Tensor | None = None
 
 
 @dataclass
 class State:
-    """The solution at one time step (tensors of the solver's dtype/device).
+    """The solution at one time step (tensors of the solver's dtype/device), and the scheme's bookkeeping.
 
-    step, t; u, v, a: (n_dofs,) displacement, velocity, acceleration at ``t``.
-    The rest is solver bookkeeping: f_int, f_ext (n_dofs,) or None; reaction (k,) at the moving
-    constrained dofs; vh_c (k_c,) the constrained dofs' next half-step velocity; strain, stress
-    (n_cells, nq, n_strain) on the material path (None on the linear path); increments: floats
-    ``(ΔW_int, ΔW_ext, ΔW_damp)`` of the step that led here (ΔW_damp: mass damping + viscosity).
-    With bulk viscosity: on the material path ``f_int`` includes the viscous force, and dstrain,
-    dstress (n_cells, nq, n_strain), visc (n_cells, nq, 3) are the viscous state of the step that led
-    here (:meth:`fem.stability.viscosity.ViscousTerm.stress`); on the linear path ``f_int`` is ``K u`` and
-    f_prev (n_dofs,) the previous step's (the viscous force is ``(τ b1/Δt)(f_int − f_prev)``).
+    step, t : step number and time (s); u, v, a : (n_dofs,) displacement, velocity, acceleration at ``t``.
+    f_int : (n_dofs,) the internal force the scheme applied at ``u``: ``f_int(u)``, plus the viscous
+    force when the bulk viscosity's quadratic term is on (material path); the linear term's force is
+    kept apart (``scheme.f_prev``). strain, stress : (n_cells, nq, n_strain) at the quadrature points on
+    the material path (finite strain: H = ∇₀u and P), None on the linear (sparse K) path.
+    scheme : :class:`SchemeState`, what the next step needs (not part of the solution).
     """
 
     step: int
@@ -58,17 +76,10 @@ class State:
     u: torch.Tensor
     v: torch.Tensor
     a: torch.Tensor
-    f_int: torch.Tensor = field(default=None, repr=False)
-    f_ext: torch.Tensor | None = field(default=None, repr=False)
-    reaction: torch.Tensor | None = field(default=None, repr=False)
-    vh_c: torch.Tensor | None = field(default=None, repr=False)
+    f_int: torch.Tensor | None = field(default=None, repr=False)
     strain: torch.Tensor | None = field(default=None, repr=False)
     stress: torch.Tensor | None = field(default=None, repr=False)
-    increments: tuple | None = field(default=None, repr=False)
-    dstrain: torch.Tensor | None = field(default=None, repr=False)
-    dstress: torch.Tensor | None = field(default=None, repr=False)
-    visc: torch.Tensor | None = field(default=None, repr=False)
-    f_prev: torch.Tensor | None = field(default=None, repr=False)
+    scheme: SchemeState | None = field(default=None, repr=False)
 
     def displacement(self, dim: int) -> torch.Tensor:
         """(n_points, dim) view of u."""
@@ -93,7 +104,7 @@ class CentralDifference:
                 raise ValueError(f"viscous term resolved for dt = {viscous.dt:.9g} s, stepper dt = {self.dt:.9g} s")
             viscous = None
         self.viscous = viscous
-        # the quadratic term needs the quadratic points (material path); the linear term alone is a force
+        # the quadratic term needs the quadrature points (material path); the linear term alone is a force
         # (τ b1/Δt)(f_int(u_{n+1}) − f_int(u_n)) on either path: one fused update, work from dot products
         self.visc_material = viscous is not None and not forces.linear and viscous.quadratic
         self.visc_linear = viscous is not None and not self.visc_material and viscous.b1 > 0
@@ -134,7 +145,8 @@ class CentralDifference:
         if self.has_moving:
             a[self.moving] = 0.0
             reaction = self._reaction(a, v, f)
-        return State(step0, t0, u, v, a, f_int, f_ext, reaction, vh_c, eps, sig, (0.0, 0.0, 0.0))
+        scheme = SchemeState(f_ext=f_ext, reaction=reaction, vh_c=vh_c, increments=(0.0, 0.0, 0.0))
+        return State(step=step0, t=t0, u=u, v=v, a=a, f_int=f_int, strain=eps, stress=sig, scheme=scheme)
 
     def _reaction(self, a, v, f):
         if not self.has_moving:
@@ -150,15 +162,15 @@ class CentralDifference:
         t1 = n1 * dt
         vh = torch.add(s.v, s.a, alpha=0.5 * dt)
         if self.has_moving:
-            vh[self.moving] = s.vh_c
+            vh[self.moving] = s.scheme.vh_c
         u1 = torch.add(s.u, vh, alpha=dt)
         if len(c.disp_dofs):
             u1[c.disp_dofs] = c.prescribed_displacement(t1)
         memo = None
         if self.visc_material:
             eps, sig = self.forces.strain_stress(u1)
-            prev = None if s.dstress is None else (s.dstrain, s.dstress, s.visc)
-            sv, w_visc, memo = self.viscous.stress(s.strain, s.stress, eps, sig, self._assembly.qp_weights, prev)
+            sv, w_visc, memo = self.viscous.stress(s.strain, s.stress, eps, sig, self._assembly.qp_weights,
+                                                   s.scheme.viscous)
             f_int = self._assembly.internal_force(sig + sv)
         else:
             f_int, eps, sig = self.forces(u1)
@@ -192,9 +204,9 @@ class CentralDifference:
         inc = self._increments(s, vh, f_int, f_ext, v1, reaction)
         if self.visc_material:   # f_int held elastic + viscous: split the trapezoid work
             inc = (inc[0] - w_visc, inc[1], inc[2] + w_visc)
-        if self.visc_linear:
-            return State(n1, t1, u1, v1, a1, f_int, f_ext, reaction, vh_c, eps, sig, inc, f_prev=s.f_int)
-        return State(n1, t1, u1, v1, a1, f_int, f_ext, reaction, vh_c, eps, sig, inc, *(memo or ()))
+        scheme = SchemeState(f_ext=f_ext, reaction=reaction, vh_c=vh_c, increments=inc, viscous=memo,
+                             f_prev=s.f_int if self.visc_linear else None)
+        return State(step=n1, t=t1, u=u1, v=v1, a=a1, f_int=f_int, strain=eps, stress=sig, scheme=scheme)
 
     def _increments(self, s, vh, f_int, f_ext, v1, reaction) -> tuple[float, float, float]:
         """Trapezoid work of the step ``½ Δu·(f_n + f_{n+1})`` for internal, external (loads and
@@ -206,17 +218,18 @@ class CentralDifference:
         if not self.visc_linear:
             return (h * float(torch.dot(vh, s.f_int + f_int)), w_ext, w_damp)
         d1, d0 = float(torch.dot(vh, f_int)), float(torch.dot(vh, s.f_int))
-        d2 = d0 if s.f_prev is None else float(torch.dot(vh, s.f_prev))
+        d2 = d0 if s.scheme.f_prev is None else float(torch.dot(vh, s.scheme.f_prev))
         return (h * (d0 + d1), w_ext, w_damp + h * self.viscous.force_factor * (d1 - d2))
 
     def _other_work(self, s, vh, f_ext, v1, reaction) -> tuple[float, float]:
         h = 0.5 * self.dt
         w_ext = w_damp = 0.0
-        if f_ext is not None or s.f_ext is not None:
-            fe = s.f_ext if f_ext is None else (f_ext if s.f_ext is None else s.f_ext + f_ext)
+        f_ext0 = s.scheme.f_ext
+        if f_ext is not None or f_ext0 is not None:
+            fe = f_ext0 if f_ext is None else (f_ext if f_ext0 is None else f_ext0 + f_ext)
             w_ext = h * float(torch.dot(vh, fe))
         if reaction is not None:
-            w_ext += h * float(torch.dot(vh[self.moving], s.reaction + reaction))
+            w_ext += h * float(torch.dot(vh[self.moving], s.scheme.reaction + reaction))
         if self.alpha:
             w_damp = h * self.alpha * float(torch.dot(vh, self.mass * (s.v + v1)))
         return w_ext, w_damp

@@ -24,24 +24,46 @@ unless the highest modes carry the energy — while an unstable one grows geomet
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from fem.stability.discrete_energy import EnergyGuard
 
-__all__ = ["EnergyAccount", "ENERGY_KEYS", "TINY", "run_balance_error"]
+__all__ = ["EnergyAccount", "EnergyBreach", "ENERGY_KEYS", "TINY", "BALANCE_GRACE_STEPS", "run_balance_error"]
 
 #: the keys of an energy row, in the column order of ``energy.csv``
 ENERGY_KEYS = ("time", "step", "kinetic", "internal", "external", "damping", "balance_error", "scheme_error")
 TINY = 1e-300
 
+#: steps at the start of a run in which the energy balance is not held to EnergyCheck.tol: for a load
+#: applied from rest the scheme's exact defect (Δt²/8) aᵀMa equals the kinetic energy at step 1
+BALANCE_GRACE_STEPS = 10
+
+
+@dataclass(frozen=True)
+class EnergyBreach:
+    """A row's energy check failed: check ``"guard"`` (the scheme created energy) or ``"balance"``;
+    error : the relative error found; tol : the tolerance it passed."""
+
+    check: str
+    error: float
+    tol: float
+
 
 class EnergyAccount:
-    """Accumulators (Python floats, float64) of external work, damping and internal work; rows on demand."""
+    """Accumulators (Python floats, float64) of external work, damping and internal work; rows on demand.
 
-    def __init__(self):
+    tol : the balance error's tolerance (None: never checked), held from step ``BALANCE_GRACE_STEPS``;
+    guard : the tolerance of the scheme's energy error (:class:`~fem.stability.discrete_energy.EnergyGuard`,
+    None: recorded, never checked). :meth:`breach` applies both to the latest row.
+    """
+
+    def __init__(self, tol: float | None = None, guard: float | None = None):
         self.work = [0.0, 0.0, 0.0]  # [W_int, W_ext, W_damp], float64 sums
         self.initial = None      # E_0 = K_0 + W_int,0 (float), set by the first row
         self.internal0 = 0.0
-        self.scheme = EnergyGuard(1.0)   # the scheme's own energy (fem.stability.discrete_energy)
+        self.tol = tol
+        self.scheme = EnergyGuard(guard)   # the scheme's own energy (fem.stability.discrete_energy)
+        self.balance = 0.0       # the latest row's balance error
 
     def add(self, increments) -> None:
         """Add one step's ``(ΔW_int, ΔW_ext, ΔW_damp)``."""
@@ -64,8 +86,18 @@ class EnergyAccount:
         residual = kinetic + internal - w_ext + w_damp - self.initial
         scale = max(abs(w_ext), abs(kinetic), abs(internal), abs(w_damp), abs(self.initial), TINY)
         err = abs(residual) / scale if math.isfinite(residual) else math.inf
+        self.balance = err
         return {"time": t, "step": step, "kinetic": kinetic, "internal": internal, "external": w_ext,
                 "damping": w_damp, "balance_error": err, "scheme_error": scheme}
+
+    def breach(self, step: int) -> EnergyBreach | None:
+        """The energy check the latest row (at ``step``) failed: the guard first, then the balance."""
+        guard = self.scheme
+        if guard.tripped:    # a row without a stored energy never updates the guard: it never trips
+            return EnergyBreach("guard", guard.last, guard.tol)
+        if self.tol is not None and step >= BALANCE_GRACE_STEPS and self.balance > self.tol:
+            return EnergyBreach("balance", self.balance, self.tol)
+        return None
 
     def state_dict(self) -> dict:
         return {"work": list(self.work), "initial": self.initial, "internal0": self.internal0,

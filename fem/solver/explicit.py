@@ -3,20 +3,24 @@
 ``solve(problem, t_end, dt)`` runs the central-difference scheme of :mod:`fem.solver.central_difference`
 from ``t = 0`` to ``t_end`` and returns a :class:`~fem.solver.result.Result` (times, energies, probes, final
 state, status, message). It never loses work: on a fault (NaN/inf, energy balance error above
-``EnergyCheck.tol``, an element turned inside out) or Ctrl-C it stops, keeps the last good state and
-everything recorded so far, and says what happened where (step, time, element id and centroid).
+``EnergyCheck.tol``, the scheme's energy error above ``EnergyCheck.guard``, an element turned inside out
+or out of its law's certified domain) or Ctrl-C it stops, keeps the last good state and everything
+recorded so far, and says what happened where (step, time, element id and centroid).
 
 Per step the material is called once, batched over every quadrature point, under ``torch.no_grad``;
 a material with ``linear_stiffness()`` takes the sparse ``K @ u`` path instead (:mod:`fem.discretisation.forces`).
 
-Time step: a float, or ``"certified"``. When the material has ``stiffness_bound()`` the certified
-step of :func:`fem.stability.timestep.certified_time_step` (element method; a proven bound) is computed once; a
-float above it is refused unless ``allow_unsafe_dt=True`` (then a :class:`~fem.core.errors.FemWarning`);
-see :class:`fem.solver.setup.RunSetup`. The step is shortened to ``t_end / ceil(t_end/dt)`` so the run ends
-exactly at ``t_end`` (:func:`fem.solver.plan.plan_run`).
+Time step: a float, ``"certified"``, or the :class:`~fem.solver.run_step.RunStep` of
+:func:`fem.solver.run_step.run_time_step` (the step decided once, before the run). When the material has a
+stiffness certificate the certified step (a proven bound) is computed once, in the form chosen by
+:func:`fem.stability.timestep.choose_certified_step` (element or global; ``Result.dt_method`` and
+``dt_reason`` say which and why); a float above it is refused unless ``allow_unsafe_dt=True`` (then a
+:class:`~fem.core.errors.FemWarning`); see :class:`fem.solver.setup.RunSetup`. The step is shortened to
+``t_end / ceil(t_end/dt)`` so the run ends exactly at ``t_end`` (:func:`fem.solver.plan.plan_run`).
 
-The loop here only steps and checks; recording, monitoring, frames, checkpoints and progress are
-observers (:mod:`fem.solver.observers`), configured by the option groups of :mod:`fem.solver.solve_options`.
+Both functions run the one step loop of :mod:`fem.solver.loop`, which only steps and checks; recording,
+monitoring, frames, checkpoints and progress are observers (:mod:`fem.solver.observers`), configured by
+the option groups of :mod:`fem.solver.solve_options`.
 """
 from __future__ import annotations
 
@@ -30,62 +34,95 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from fem.solver.central_difference import State
-from fem.io.checkpoint import load_checkpoint
 from fem.core.errors import FemError, SimulationError
 from fem.core.limits import Limits
+from fem.io.checkpoint import load_checkpoint
+from fem.solver.central_difference import State
+from fem.solver.checks import RunChecks
+from fem.solver.energy import BALANCE_GRACE_STEPS
+from fem.solver.loop import LoopEnd, StepLoop
 from fem.solver.observers import (CallbackObserver, CheckpointWriter, EnergyRecorder, FrameRecorder, MonitorRecorder,
-                           ProbeRecorder, ProgressBar, state_from_payload, tensor_components)
-from fem.solver.plan import UNSAFE_MONITORS, plan_run
+                                  ProbeRecorder, ProgressBar, state_from_payload)
+from fem.solver.plan import UNSAFE_MONITORS, RunPlan, plan_run
 from fem.solver.problem import Problem
-from fem.solver.result import Result
+from fem.solver.result import Fault, Result, Status
+from fem.solver.run_step import RunStep, run_time_step
 from fem.solver.setup import SMALL_PROBLEM_DOFS, RunSetup, torch_threads
 from fem.solver.solve_options import Checkpoint, Compute, EnergyCheck, Monitor, Probes, SaveAt
 from fem.stability.timestep import CertifiedStep
 from fem.stability.viscosity import BulkViscosity
 
-__all__ = ["Problem", "Result", "State", "solve", "iterate", "tensor_components", "BALANCE_GRACE_STEPS",
-           "SMALL_PROBLEM_DOFS", "UNSAFE_MONITORS"]
+__all__ = ["Problem", "Result", "State", "Status", "Fault", "RunStep", "solve", "iterate", "run_time_step",
+           "BALANCE_GRACE_STEPS", "SMALL_PROBLEM_DOFS", "UNSAFE_MONITORS", "ITERATE_ROW_EVERY"]
 
 log = logging.getLogger(__name__)
 
-#: steps at the start of a run in which the energy balance is not held to EnergyCheck.tol (see solve)
-BALANCE_GRACE_STEPS = 10
+#: steps between the energy rows and row checks of :func:`iterate` (an open-ended run)
+ITERATE_ROW_EVERY = 100
 
 
-def _positive(x) -> bool:
-    """x is a positive finite number (plan_run reports any other t_end)."""
-    return not isinstance(x, bool) and isinstance(x, (int, float)) and x > 0 and math.isfinite(x)
+def _setup(problem: Problem, dt, t_end, *, compute, allow_unsafe_dt, viscosity, certified) -> RunSetup:
+    """The run's set-up: the one of a :class:`RunStep` (its proof reused), else a new one."""
+    if isinstance(dt, RunStep):
+        return dt.setup_for(problem, compute=compute, viscosity=viscosity, certified=certified)
+    # a t_end that is not a positive number is reported by plan_run; the certified form's choice needs none
+    known = not isinstance(t_end, bool) and isinstance(t_end, (int, float)) and t_end > 0 and math.isfinite(t_end)
+    return RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt, viscosity=viscosity,
+                    certified=certified, t_end=t_end if known else None)
 
 
 # ---------------------------------------------------------------------------------------------
 # iterate
 def iterate(problem: Problem, dt, *, allow_unsafe_dt: bool = False, compute: Compute = Compute(),
-            viscosity: BulkViscosity | None = None, certified: CertifiedStep | str | None = None) -> Iterator[State]:
+            viscosity: BulkViscosity | None = None, certified: CertifiedStep | str | None = None,
+            energy: EnergyCheck = EnergyCheck(), check_every: int = 1) -> Iterator[State]:
     """Yield the initial :class:`State` then one state per step, forever (take what you need).
 
-    Checks every step for NaN/inf (and 1D inversion); on a fault raises
+    The loop of :func:`solve` with its checks: NaN/inf (and 1D inversion) every ``check_every`` steps;
+    every ``ITERATE_ROW_EVERY`` steps (or ``energy.every``) an energy row with the balance and guard
+    checks of ``energy`` and the 2D/3D inversion check. On a fault raises
     :class:`~fem.core.errors.SimulationError` whose ``.result`` is a :class:`Result` holding the last
-    good state. Energies are not tracked here; use :func:`solve` for that.
+    good state; Ctrl-C raises KeyboardInterrupt. dt : as for :func:`solve` (not shortened: no t_end).
     """
+    _check_every(check_every)
     n_dofs = problem.mesh.n_points * problem.mesh.dim
     with torch_threads(compute.num_threads, n_dofs, compute.device):
-        setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt, viscosity=viscosity,
-                         certified=certified)
-        stepper = setup.stepper(setup.dt)
+        setup = _setup(problem, dt, None, compute=compute, allow_unsafe_dt=allow_unsafe_dt, viscosity=viscosity,
+                       certified=certified)
+        plan = RunPlan.open_ended(setup.dt, energy.every or ITERATE_ROW_EVERY)
+        stepper = setup.stepper(plan.dt)
         state = setup.initial_state(stepper)
+        rec = EnergyRecorder(setup, plan.dt, energy, keep_rows=False)
+        rec.start(state)
     yield state
-    while True:
-        with torch.no_grad(), torch_threads(compute.num_threads, n_dofs, compute.device):
-            new = stepper.step(state)
-        fault = setup.finite_fault(new, state)
-        if fault is not None:
-            res = Result(fault["kind"], fault["message"], state.step, state.t, setup.dt, np.zeros(0), {},
-                         state, dt_certified=setup.dt_certified, fault=fault, dt_method=setup.dt_method,
-                         dt_reason=setup.dt_reason)
-            raise SimulationError(fault["message"], res)
-        state = new
+    loop = StepLoop(plan, stepper, RunChecks(setup, plan.dt), state, check_every=check_every, energy=rec,
+                    recorders=[rec], consumers=[])
+    for state in _threaded(loop, compute, n_dofs):
         yield state
+    end = loop.end
+    if end.interrupted:
+        raise KeyboardInterrupt
+    if end.fault is not None:
+        res = Result(end.fault.kind, end.fault.message, end.final.step, end.final.t, plan.dt, np.zeros(0), {},
+                     end.final, dt_certified=setup.dt_certified, fault=end.fault, dt_method=setup.dt_method,
+                     dt_reason=setup.dt_reason)
+        raise SimulationError(end.fault.message, res)
+
+
+def _threaded(loop: StepLoop, compute: Compute, n_dofs: int) -> Iterator[State]:
+    """The loop's states, each step run with the run's torch threads (the caller's setting between them)."""
+    it = iter(loop)
+    while True:
+        with torch_threads(compute.num_threads, n_dofs, compute.device):
+            state = next(it, None)
+        if state is None:
+            return
+        yield state
+
+
+def _check_every(check_every) -> None:
+    if isinstance(check_every, bool) or not isinstance(check_every, numbers.Integral) or check_every < 1:
+        raise FemError(f"check_every must be a whole number of steps >= 1, got {check_every!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,7 +137,9 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
 
     Parameters
     ----------
-    t_end : end time (s). dt : a float (s) or ``"certified"`` (see the module docstring).
+    t_end : end time (s). dt : a float (s), ``"certified"`` (see the module docstring), or the
+        :class:`~fem.solver.run_step.RunStep` of :func:`fem.run_time_step` for this problem (its proof and
+        set-up are reused; ``viscosity``, ``certified``, ``compute`` must then be the step's or None).
     allow_unsafe_dt : run a float dt above the certified step (with a FemWarning) instead of refusing;
         such a run is monitored (about ``UNSAFE_MONITORS`` measurements) unless ``Monitor(every=0)``.
     save : :class:`~fem.solver.solve_options.SaveAt`, frames (every, writer, keep). ``solve`` closes the writer.
@@ -117,7 +156,7 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
     callback : called with every new state (after checks).
     progress : tqdm bar with ETA; None = only when stderr is a terminal.
     raise_on_fault : raise :class:`~fem.core.errors.SimulationError` (with ``.result``) instead of returning
-        a Result whose status is not ``"completed"``.
+        a Result whose status is not ``"completed"`` (:class:`~fem.solver.result.Status`).
     limits : :class:`~fem.core.limits.Limits` on steps, frames and estimated bytes, checked before the first
         step (None: the defaults, 1e8 steps, 1e4 frames, 20 GB; ``Limits.off()``: none). A run above one
         raises :class:`~fem.core.errors.LimitError` with the numbers.
@@ -137,55 +176,87 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
     n_dofs = problem.mesh.n_points * problem.mesh.dim
     with torch_threads(compute.num_threads, n_dofs, compute.device):
         wall0 = time.perf_counter()
-        if isinstance(check_every, bool) or not isinstance(check_every, numbers.Integral) or check_every < 1:
-            raise FemError(f"check_every must be a whole number of steps >= 1, got {check_every!r}")
-        if restart is not None:
+        _check_every(check_every)
+        if restart is not None and not isinstance(dt, RunStep):
             certified = _restart_form(restart, certified)
-        setup = RunSetup(problem, dt, compute=compute, allow_unsafe_dt=allow_unsafe_dt, viscosity=viscosity,
-                         certified=certified, t_end=t_end if _positive(t_end) else None)
+        setup = _setup(problem, dt, t_end, compute=compute, allow_unsafe_dt=allow_unsafe_dt, viscosity=viscosity,
+                       certified=certified)
         plan = plan_run(setup, t_end, save, energy, monitor, limits=limits,
                         n_probes=0 if probes is None else len(probes.nodes),
                         probe_every=1 if probes is None else probes.every)
+        obs = _Observers(setup, plan, t_end, save, energy, probes, checkpoint, callback)
         stepper = setup.stepper(plan.dt)
-        keep = (save.writer is None) if save.keep is None else save.keep
-        mon = MonitorRecorder(setup, plan.monitor_every)
-        rec = EnergyRecorder(setup, energy.on_row, mon)
-        prb = ProbeRecorder(setup, None if probes is None else probes.nodes, 1 if probes is None else probes.every)
-        frames = FrameRecorder(setup, plan, save.writer, keep)
-        recorders = [mon, rec, prb]
-        consumers = [frames]
-        if checkpoint is not None:
-            consumers.append(CheckpointWriter(setup, plan, t_end, checkpoint, [rec, prb, frames, mon]))
-        if callback is not None:
-            consumers.append(CallbackObserver(callback))
-
-        if restart is not None:
-            state = _restart(restart, setup, plan, [rec, prb, frames, mon])
-        else:
-            state = setup.initial_state(stepper)
-            for obs in recorders + consumers:
-                obs.start(state)
-        consumers.append(ProgressBar(progress, plan.n_steps, state.step))
-        state, final, fault = _loop(setup, plan, stepper, state, energy.tol, check_every, recorders, consumers,
-                                    energy.guard)
-
-        status = "completed" if fault is None else fault["kind"]
-        if fault is not None:
-            message = fault["message"]
-            log.error(message)
-        elif final is None:
-            status, final = "interrupted", state
-            message = (f"interrupted by the user at step {state.step} (t = {state.t:.6g} s); state and output so "
-                       f"far kept" + (f", checkpoint {checkpoint.path}" if checkpoint is not None else ""))
-        else:
-            message = f"completed {plan.n_steps} steps of dt = {plan.dt:.6g} s to t = {state.t:.6g} s"
-        result = Result(status, message, final.step, final.t, plan.dt, np.asarray(frames.times, dtype=np.float64),
-                        rec.energies(), final, prb.probes(), time.perf_counter() - wall0, setup.dt_certified,
-                        mon.entries, {k: np.stack(v) for k, v in frames.fields.items()}, fault,
-                        dt_method=setup.dt_method, dt_reason=setup.dt_reason)
-    if fault is not None and raise_on_fault:
-        raise SimulationError(message, result)
+        state = _restart(restart, setup, plan, obs.histories) if restart is not None else obs.start(stepper)
+        obs.consumers.append(ProgressBar(progress, plan.n_steps, state.step))
+        loop = StepLoop(plan, stepper, RunChecks(setup, plan.dt), state, check_every=check_every, energy=obs.energy,
+                        recorders=obs.recorders, consumers=obs.consumers)
+        for _ in loop:
+            pass
+        end = _Ending.of(loop.end, plan, checkpoint)
+        result = obs.result(end, time.perf_counter() - wall0)
+    if end.fault is not None and raise_on_fault:
+        raise SimulationError(end.message, result)
     return result
+
+
+@dataclasses.dataclass(frozen=True)
+class _Ending:
+    """How a run ended, decided once: status, message, the final good state and the fault (or None)."""
+
+    status: Status
+    message: str
+    final: State
+    fault: Fault | None
+
+    @classmethod
+    def of(cls, end: LoopEnd, plan: RunPlan, checkpoint: Checkpoint | None) -> "_Ending":
+        if end.fault is not None:
+            log.error(end.fault.message)
+            return cls(end.fault.kind, end.fault.message, end.final, end.fault)
+        s = end.last
+        if end.interrupted:
+            return cls(Status.INTERRUPTED, f"interrupted by the user at step {s.step} (t = {s.t:.6g} s); state and "
+                       f"output so far kept" + (f", checkpoint {checkpoint.path}" if checkpoint is not None else ""),
+                       s, None)
+        return cls(Status.COMPLETED, f"completed {plan.n_steps} steps of dt = {plan.dt:.6g} s to t = {s.t:.6g} s",
+                   end.final, None)
+
+
+class _Observers:
+    """The observers of one :func:`solve`: recorders (monitor, energy, probes) and consumers (frames,
+    checkpoint, callback; the progress bar is added once the first step is known)."""
+
+    def __init__(self, setup: RunSetup, plan: RunPlan, t_end, save, energy, probes, checkpoint, callback):
+        self.setup, self.plan = setup, plan
+        keep = (save.writer is None) if save.keep is None else save.keep
+        self.monitor = MonitorRecorder(setup, plan.dt, plan.monitor_every)
+        self.energy = EnergyRecorder(setup, plan.dt, energy, self.monitor)
+        self.probes = ProbeRecorder(setup, None if probes is None else probes.nodes,
+                                    1 if probes is None else probes.every)
+        self.frames = FrameRecorder(setup, plan, save.writer, keep)
+        self.recorders = [self.monitor, self.energy, self.probes]
+        #: the observers whose state a checkpoint keeps
+        self.histories = [self.energy, self.probes, self.frames, self.monitor]
+        self.consumers = [self.frames]
+        if checkpoint is not None:
+            self.consumers.append(CheckpointWriter(setup, plan, t_end, checkpoint, self.histories))
+        if callback is not None:
+            self.consumers.append(CallbackObserver(callback))
+
+    def start(self, stepper) -> State:
+        """The initial state of a fresh run, handed to every observer."""
+        state = self.setup.initial_state(stepper)
+        for obs in self.recorders + self.consumers:
+            obs.start(state)
+        return state
+
+    def result(self, end: _Ending, wall_time: float) -> Result:
+        setup, plan, frames = self.setup, self.plan, self.frames
+        return Result(end.status, end.message, end.final.step, end.final.t, plan.dt,
+                      np.asarray(frames.times, dtype=np.float64), self.energy.energies(), end.final,
+                      self.probes.probes(), wall_time, setup.dt_certified, self.monitor.entries,
+                      {k: np.stack(v) for k, v in frames.fields.items()}, end.fault,
+                      dt_method=setup.dt_method, dt_reason=setup.dt_reason)
 
 
 def _restart_form(path, certified) -> CertifiedStep:
@@ -198,7 +269,7 @@ def _restart_form(path, certified) -> CertifiedStep:
     return dataclasses.replace(choice, method=method) if method in ("element", "global") else choice
 
 
-def _restart(path, setup: RunSetup, plan, histories) -> State:
+def _restart(path, setup: RunSetup, plan: RunPlan, histories) -> State:
     """The state of checkpoint ``path``, with the histories loaded into ``histories``; FemError on mismatch."""
     ck = load_checkpoint(path)
     if ck["n_dofs"] != setup.assembly.n_dofs or abs(ck["dt"] - plan.dt) > 1e-12 * plan.dt:
@@ -207,63 +278,9 @@ def _restart(path, setup: RunSetup, plan, histories) -> State:
     state = state_from_payload(ck["state"], setup.mass.device)
     if state.f_int is not None and not setup.forces.linear:
         with torch.no_grad():
-            _, state.strain, state.stress = setup.forces(state.u)
+            _, strain, stress = setup.forces(state.u)
+        state = dataclasses.replace(state, strain=strain, stress=stress)
     for obs in histories:
         obs.load_state_dict(ck["recorder"])
     log.info("restarting from %s at step %d (t = %.6g s)", path, state.step, state.t)
     return state
-
-
-def _loop(setup: RunSetup, plan, stepper, state: State, energy_tol, check_every: int, recorders, consumers,
-          guard=None):
-    """Step to ``plan.n_steps``; returns (last state, final good state or None if interrupted, fault or None).
-
-    Per step: the finite check (every ``check_every`` steps and at rows), the recorders, then at rows the
-    balance and (2D/3D) inversion checks, then the consumers. A fault keeps the last state that passed
-    the same check: ``good`` for the finite check, ``good_row`` for the row checks.
-    """
-    good, good_row = state, state
-    rec = next(o for o in recorders if isinstance(o, EnergyRecorder))
-    fault, final = None, state
-    try:
-        with torch.no_grad():
-            while state.step < plan.n_steps:
-                new = stepper.step(state)
-                n = new.step
-                row = plan.is_row(n)
-                if n % check_every == 0 or row:
-                    fault = setup.finite_fault(new, good)
-                    if fault is not None:
-                        final = good
-                        break
-                    good = new
-                state = new
-                for obs in recorders:
-                    obs.update(state, row)
-                if row:
-                    err = rec.rows[-1]["balance_error"]
-                    created = rec.rows[-1]["scheme_error"]   # NaN without a stored energy: never trips
-                    if guard is not None and created > guard:
-                        fault = setup.guard_fault(state, good_row, created, guard)
-                    elif energy_tol is not None and n >= BALANCE_GRACE_STEPS and err > energy_tol:
-                        fault = setup.balance_fault(state, good_row, err, energy_tol)
-                    elif setup.assembly.dim > 1:
-                        fault = setup.inverted_fault(state, good_row)
-                    if fault is not None:
-                        final = good_row
-                        break
-                    good_row = state
-                for obs in consumers:
-                    obs.update(state, row)
-            else:
-                final = state
-    except KeyboardInterrupt:
-        final = None
-        # the checkpoint before the extra energy row, so that a restart matches an uninterrupted run
-        for obs in consumers + recorders:
-            obs.interrupted(state)
-        log.warning("interrupted at step %d (t = %.6g s)", state.step, state.t)
-    finally:
-        for obs in reversed(consumers):
-            obs.close()
-    return state, final, fault

@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["worst_cell", "inverted_cells", "describe_cell", "out_of_domain", "principal_stretches"]
+from fem.materials.hyperelastic import principal_stretches
+
+__all__ = ["worst_cell", "inverted_cells", "describe_cell", "out_of_domain"]
 
 
 def describe_cell(assembly, cell: int) -> str:
@@ -53,12 +55,6 @@ def inverted_cells(assembly, u: torch.Tensor, strain: torch.Tensor | None = None
     if strain is not None and getattr(assembly, "mode", "mandel") == "gradient":
         return assembly.inverted_cells(u, gradient=strain)
     return assembly.inverted_cells(u)
-
-
-def principal_stretches(f: torch.Tensor) -> torch.Tensor:
-    """Principal stretches (..., d) ascending of deformation gradients (..., d, d): √eig(FᵀF)."""
-    c = f.transpose(-1, -2) @ f
-    return torch.linalg.eigvalsh(c).clamp_min(0.0).sqrt()
 
 
 def _domain_text(domain) -> str:

@@ -1,8 +1,8 @@
 """Observers of an explicit run: everything :func:`fem.solve` records or writes besides stepping.
 
-The step loop (:mod:`fem.solver.explicit`) only steps and checks. It hands every accepted state to the
+The step loop (:mod:`fem.solver.loop`) only steps and checks. It hands every accepted state to the
 *recorders* (:class:`MonitorRecorder`, :class:`EnergyRecorder`, :class:`ProbeRecorder`), then runs the
-row checks (energy balance, inversion) on row steps, then hands the state to the *consumers*
+row checks (energy guard and balance, as the energy account decides them; inversion) on row steps, then hands the state to the *consumers*
 (:class:`FrameRecorder`, :class:`CheckpointWriter`, :class:`CallbackObserver`, :class:`ProgressBar`),
 which therefore only see states that passed every check due at that step.
 
@@ -20,30 +20,16 @@ import sys
 import numpy as np
 import torch
 
-from fem.core import mandel
-from fem.solver.central_difference import State
+from fem.solver.central_difference import SchemeState, State
 from fem.io.checkpoint import save_checkpoint
 from fem.solver.energy import ENERGY_KEYS, EnergyAccount
 from fem.core.errors import FemError
 
 __all__ = ["Observer", "MonitorRecorder", "EnergyRecorder", "ProbeRecorder", "FrameRecorder",
-           "CheckpointWriter", "CallbackObserver", "ProgressBar", "tensor_components", "probe_nodes",
+           "CheckpointWriter", "CallbackObserver", "ProgressBar", "probe_nodes",
            "state_payload", "state_from_payload"]
 
 log = logging.getLogger(__name__)
-
-
-def tensor_components(v: torch.Tensor, kinematics: str) -> np.ndarray:
-    """Mandel vectors (..., n) -> tensor components (..., k) as ParaView orders them.
-
-    1D ``[xx]``; plane strain ``[xx, yy, xy]`` (σzz is not part of the Mandel plane-strain stress);
-    3D ``[xx, yy, zz, xy, yz, xz]`` (ParaView's symmetric-tensor order). Shear components are tensor
-    components (ε_xy = γ_xy / 2), not Mandel (×√2) or engineering ones.
-    """
-    t = mandel.to_tensor(v, kinematics)
-    pairs = {"uniaxial": [(0, 0)], "plane_strain": [(0, 0), (1, 1), (0, 1)],
-             "3d": [(0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (0, 2)]}[kinematics]
-    return torch.stack([t[..., i, j] for i, j in pairs], dim=-1).cpu().numpy()
 
 
 def probe_nodes(mesh, where) -> np.ndarray:
@@ -82,10 +68,11 @@ class Observer:
 # ---------------------------------------------------------------------------------------------
 # recorders: every accepted state, before the row checks
 class MonitorRecorder(Observer):
-    """Critical-step measurements (an estimate) at the start and every ``every`` steps (0: off)."""
+    """Critical-step measurements (an estimate) at the start and every ``every`` steps (0: off) of a run
+    of ``setup`` at ``dt`` (s)."""
 
-    def __init__(self, setup, every: int):
-        self.setup, self.every = setup, every
+    def __init__(self, setup, dt: float, every: int):
+        self.setup, self.dt, self.every = setup, float(dt), every
         self.entries: list[dict] = []
 
     @property
@@ -104,13 +91,13 @@ class MonitorRecorder(Observer):
     def measure(self, s: State) -> None:
         from fem.stability.timestep import critical_time_step
 
-        setup = self.setup
+        setup, dt = self.setup, self.dt
         ts = critical_time_step(setup.assembly, setup.problem.material, setup.problem.density, u=s.u)
-        entry = {"step": s.step, "t": s.t, "dt": setup.dt, "dt_critical": float(ts.dt),
-                 "omega_max": float(ts.omega_max), "ratio": setup.dt / float(ts.dt)}
+        entry = {"step": s.step, "t": s.t, "dt": dt, "dt_critical": float(ts.dt),
+                 "omega_max": float(ts.omega_max), "ratio": dt / float(ts.dt)}
         self.entries.append(entry)
         if entry["ratio"] > 1.0:
-            log.warning("step %d: dt = %.6g s is above the measured critical step %.6g s", s.step, setup.dt, ts.dt)
+            log.warning("step %d: dt = %.6g s is above the measured critical step %.6g s", s.step, dt, ts.dt)
 
     def state_dict(self) -> dict:
         return {"monitor": list(self.entries)}
@@ -120,23 +107,27 @@ class MonitorRecorder(Observer):
 
 
 class EnergyRecorder(Observer):
-    """Energy accumulators (every step) and energy rows (row steps); see :mod:`fem.solver.energy`.
+    """Energy accumulators (every step) and energy rows (row steps) of a run of ``setup`` at ``dt`` (s);
+    see :mod:`fem.solver.energy`.
 
+    check : the :class:`~fem.solver.solve_options.EnergyCheck` (on_row, tol, guard; None: rows only).
     With a monitor that measures, each row also carries ``dt_critical`` (latest measurement, s) and
-    ``dt_margin`` = dt_critical / dt.
+    ``dt_margin`` = dt_critical / dt. keep_rows False keeps only the latest row (an open-ended run).
     """
 
-    def __init__(self, setup, on_row=None, monitor: MonitorRecorder | None = None):
-        self.setup, self.on_row = setup, on_row
+    def __init__(self, setup, dt: float, check=None, monitor: MonitorRecorder | None = None,
+                 keep_rows: bool = True):
+        self.setup, self.dt, self.keep_rows = setup, float(dt), keep_rows
+        self.on_row = None if check is None else check.on_row
         self.monitor = monitor if monitor is not None and monitor.every else None
-        self.account = EnergyAccount()
+        self.account = EnergyAccount(None if check is None else check.tol, None if check is None else check.guard)
         self.rows: list[dict] = []
 
     def start(self, s: State) -> None:
         self.row(s)
 
     def update(self, s: State, row: bool) -> None:
-        self.account.add(s.increments)
+        self.account.add(s.scheme.increments)
         if row:
             self.row(s)
 
@@ -150,12 +141,14 @@ class EnergyRecorder(Observer):
         internal = f.energy(s.u, s.f_int, s.strain)
         if self.account.initial is None and internal is None:
             self.account.internal0 = 0.0
-        dt = self.setup.dt
+        dt = self.dt
         defect = 0.125 * dt * dt * float(torch.dot(self.setup.mass * s.a, s.a))  # scheme energy, fem.stability.discrete_energy
         row = self.account.row(s.t, s.step, kinetic, None if internal is None else float(internal), defect)
         if self.monitor is not None:
             last = self.monitor.latest
-            row["dt_critical"], row["dt_margin"] = last, last / self.setup.dt
+            row["dt_critical"], row["dt_margin"] = last, last / dt
+        if not self.keep_rows:
+            self.rows.clear()
         self.rows.append(row)
         if self.on_row is not None:
             self.on_row(dict(row))
@@ -261,19 +254,33 @@ class FrameRecorder(Observer):
         self.fields = {k: list(v) for k, v in d["fields"].items()}
 
 
-_STATE_TENSORS = ("u", "v", "a", "f_int", "f_ext", "reaction", "vh_c", "dstrain", "dstress", "visc", "f_prev")
+_STATE_TENSORS = ("u", "v", "a", "f_int")
+_SCHEME_TENSORS = ("f_ext", "reaction", "vh_c", "f_prev")
+_VISCOUS_TENSORS = ("dstrain", "dstress", "visc")     # the memo of ViscousTerm.stress
+
+
+def _cpu(x):
+    return None if x is None else x.cpu()
 
 
 def state_payload(s: State) -> dict:
-    """A :class:`State` as a checkpoint entry (tensors on the CPU)."""
-    return {"step": s.step, "t": s.t, "increments": tuple(s.increments),
-            **{k: (None if getattr(s, k) is None else getattr(s, k).cpu()) for k in _STATE_TENSORS}}
+    """A :class:`State` as a checkpoint entry (tensors on the CPU; strain and stress are recomputed)."""
+    sch = s.scheme
+    memo = sch.viscous or (None, None, None)
+    return {"step": s.step, "t": s.t, "increments": tuple(sch.increments),
+            **{k: _cpu(getattr(s, k)) for k in _STATE_TENSORS}, **{k: _cpu(getattr(sch, k)) for k in _SCHEME_TENSORS},
+            **{k: _cpu(x) for k, x in zip(_VISCOUS_TENSORS, memo)}}
 
 
 def state_from_payload(d: dict, device) -> State:
-    """The :class:`State` of a checkpoint entry, its tensors on ``device``."""
-    kw = {k: (None if d.get(k) is None else d[k].to(device)) for k in _STATE_TENSORS}
-    return State(d["step"], d["t"], increments=tuple(d["increments"]), **kw)
+    """The :class:`State` of a checkpoint entry, its tensors on ``device`` (strain, stress None)."""
+    def get(k):
+        return None if d.get(k) is None else d[k].to(device)
+
+    memo = None if d.get("dstress") is None else tuple(get(k) for k in _VISCOUS_TENSORS)
+    scheme = SchemeState(f_ext=get("f_ext"), reaction=get("reaction"), vh_c=get("vh_c"),
+                         increments=tuple(d["increments"]), viscous=memo, f_prev=get("f_prev"))
+    return State(step=d["step"], t=d["t"], u=get("u"), v=get("v"), a=get("a"), f_int=get("f_int"), scheme=scheme)
 
 
 class CheckpointWriter(Observer):
@@ -298,7 +305,7 @@ class CheckpointWriter(Observer):
             recorder.update(obs.state_dict())
         save_checkpoint(self.path, {"step": s.step, "dt": self.plan.dt, "t_end": self.t_end,
                                     "n_dofs": self.setup.assembly.n_dofs, "state": state_payload(s),
-                                    "recorder": recorder, "dt_method": getattr(self.setup, "dt_method", None)})
+                                    "recorder": recorder, "dt_method": self.setup.dt_method})
 
 
 class CallbackObserver(Observer):

@@ -15,7 +15,7 @@ from fem.core.errors import FemError
 from fem.core.limits import Limits, check_run, check_time_step, count_steps, estimate_output
 from fem.solver.solve_options import EnergyCheck, Monitor, SaveAt
 
-__all__ = ["RunPlan", "plan_run", "UNSAFE_MONITORS"]
+__all__ = ["RunPlan", "plan_run", "whole_steps", "UNSAFE_MONITORS"]
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,11 @@ UNSAFE_MONITORS = 20
 
 @dataclass(frozen=True)
 class RunPlan:
-    """n_steps : steps to t_end; dt : the step used (s); save_every, energy_every : steps between frames /
-    energy rows; monitor_every : steps between critical-step measurements (0: none)."""
+    """n_steps : steps to t_end (None: open-ended, :meth:`open_ended`); dt : the step used (s);
+    save_every, energy_every : steps between frames / energy rows; monitor_every : steps between
+    critical-step measurements (0: none)."""
 
-    n_steps: int
+    n_steps: int | None
     dt: float
     save_every: int
     energy_every: int
@@ -41,25 +42,37 @@ class RunPlan:
     def is_frame(self, n: int) -> bool:
         return n % self.save_every == 0 or n == self.n_steps
 
+    @classmethod
+    def open_ended(cls, dt: float, every: int) -> "RunPlan":
+        """A run without an end (:func:`fem.iterate`): a row every ``every`` steps, no frames, no monitor."""
+        return cls(None, float(dt), every, every, 0)
+
+
+def whole_steps(t_end: float, dt: float, limits: Limits | None = None) -> tuple[int, float]:
+    """``(n, t_end / n)`` with ``n = ceil(t_end / dt)`` (to round-off): the whole steps that end at
+    ``t_end``. FemError for a t_end or dt that is not a positive finite time; LimitError above the
+    step limit of ``limits``."""
+    if isinstance(t_end, bool) or not isinstance(t_end, (int, float)) or not (t_end > 0 and math.isfinite(t_end)):
+        raise FemError(f"t_end must be a positive finite time (s), got {t_end!r}")
+    check_time_step(dt, "the time step")
+    n_float = count_steps(t_end, dt)
+    check_run(n_float, None, limits)
+    n_steps = int(n_float)
+    return n_steps, t_end / n_steps
+
 
 def plan_run(setup, t_end: float, save: SaveAt, energy: EnergyCheck, monitor: Monitor, *, n_probes: int = 0,
              probe_every: int = 1, limits: Limits | None = None) -> RunPlan:
-    """The :class:`RunPlan` of a run of ``setup`` (a :class:`fem.solver.setup.RunSetup`) to ``t_end``; sets ``setup.dt``.
+    """The :class:`RunPlan` of a run of ``setup`` (a :class:`fem.solver.setup.RunSetup`) to ``t_end``: its
+    step ``setup.dt`` shortened so that whole steps end at ``t_end`` (the set-up is not changed).
 
     Sizes the run first (:mod:`fem.core.limits`): LimitError when its steps, frames or estimated bytes
     (frames written or kept, energy and probe rows) exceed ``limits`` (None: the defaults).
     """
-    if isinstance(t_end, bool) or not isinstance(t_end, (int, float)) or not (t_end > 0 and math.isfinite(t_end)):
-        raise FemError(f"t_end must be a positive finite time (s), got {t_end!r}")
-    check_time_step(setup.dt, "the time step")
-    n_float = count_steps(t_end, setup.dt)
-    check_run(n_float, None, limits)
-    n_steps = int(n_float)
-    dt = t_end / n_steps
+    n_steps, dt = whole_steps(t_end, setup.dt, limits)
     if dt < setup.dt * (1 - 1e-12):
         log.info("dt shortened from %.6g to %.6g s so that %d steps end at t_end = %.6g s",
                  setup.dt, dt, n_steps, t_end)
-    setup.dt = dt
     monitor_every = monitor.every
     if monitor_every is None:
         monitor_every = 0

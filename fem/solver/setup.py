@@ -1,25 +1,27 @@
-"""What an explicit run builds once: assembly, mass, conditions, forces, the certified and the used dt.
+"""What an explicit run builds once: assembly, mass, conditions, forces, the certified and the asked dt.
 
-:class:`RunSetup` is shared by :func:`fem.solve` and :func:`fem.iterate`. The time step is resolved
+:class:`RunSetup` is shared by :func:`fem.solve`, :func:`fem.iterate` and :func:`fem.run_time_step` (whose
+answer carries it to a later solve). The time step is resolved
 here (:meth:`RunSetup.resolve_dt`): ``"certified"`` takes the step of
 :func:`fem.stability.timestep.choose_certified_step` (a proven bound: the global form when its one-off cost is
 small against the run, whose length comes from ``t_end`` and a measured step, else the element form;
 ``dt_method`` / ``dt_reason`` say which and why) for a material with a global stiffness bound; a
-float above it is refused unless ``allow_unsafe_dt`` (then a :class:`~fem.core.errors.FemWarning`). The faults (NaN/inf, inverted elements) are described here too,
-with the step, time, element and centroid, and the likely cause when the step is above the proven one.
+float above it is refused unless ``allow_unsafe_dt`` (then a :class:`~fem.core.errors.FemWarning`). The checks of
+the states and the faults they report are in :mod:`fem.solver.checks`.
 
 A finite-strain material (``finite_strain = True``, :mod:`fem.materials.protocol`) gets a gradient-mode
 assembly (total Lagrangian, :mod:`fem.discretisation.assembly`) and its certificate ``a_b`` for the mesh's kinematics
 (a scalar bound on ``∂P/∂F``, proven on the law's certified domain). Because that proof holds only
-inside the domain, every check also asks ``material.in_domain(F)`` at every quadrature point and stops
-with status ``"out_of_domain"`` when an element leaves it, and an element with ``det F ≤ 0`` stops the
-run as ``"inverted"`` (checked before the NaN check: a law's ``ln J`` turns inversion into NaN).
+inside the domain, every check also asks ``material.in_domain(F)`` at every quadrature point
+(:mod:`fem.solver.checks`).
 """
 from __future__ import annotations
 
 import contextlib
 import logging
 import math
+import os
+import sys
 import time
 import warnings
 
@@ -30,7 +32,8 @@ from fem.discretisation.assembly import Assembly
 from fem.discretisation.bc import compile_conditions
 from fem.solver.central_difference import CentralDifference, State
 from fem.core.errors import FemError, FemWarning, NoStiffnessBound
-from fem.solver.faults import describe_cell, inverted_cells, out_of_domain, worst_cell
+from fem.solver.checks import RunChecks
+from fem.solver.faults import inverted_cells
 from fem.discretisation.forces import InternalForce
 from fem.core.limits import check_certified_step, check_stiffness_bound
 from fem.materials.protocol import check_material, stiffness_bound_for
@@ -119,6 +122,16 @@ def certified_step(assembly, material, density, *, certified=None, t_end: float 
     return timestep, None
 
 
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning raised by this module's caller at the first frame outside
+    the fem package: fem.solve, fem.iterate and fem.run_time_step reach here through different depths."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame, level = sys._getframe(2), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _number_or_none(dt) -> float | None:
     """``dt`` as a float when it is a positive finite number (else None: resolve_dt says what is wrong)."""
     try:
@@ -131,9 +144,11 @@ def _number_or_none(dt) -> float | None:
 class RunSetup:
     """Everything built once per run: assembly, mass, conditions, forces, the stepper and dt.
 
-    Attributes: problem, assembly, mass (n_dofs,), conditions, forces, timestep (TimeStep or None),
-    no_certificate (why there is none, or None), dt_certified (s or None), dt (s; :func:`fem.solve`
-    later shortens it so that whole steps end at t_end).
+    Attributes: problem, compute, viscosity, assembly, mass (n_dofs,), conditions, forces, timestep
+    (TimeStep or None), no_certificate (why there is none, or None), dt_certified (s or None), dt (s, the
+    step asked for, checked; the run's plan shortens it so that whole steps end at t_end,
+    :func:`fem.solver.plan.plan_run`). Nothing here changes after construction, so one set-up serves
+    several runs (:func:`fem.solver.run_step.run_time_step` hands it to :func:`fem.solve`).
     """
 
     def __init__(self, problem, dt, *, compute: Compute = Compute(), allow_unsafe_dt: bool = False,
@@ -141,7 +156,7 @@ class RunSetup:
         p = problem
         # bulk viscosity (fem.stability.viscosity): on by default; it lowers the certified step by √(1+ξ_b²) − ξ_b
         self.viscosity = BulkViscosity.coerce(viscosity)
-        self.problem = p
+        self.problem, self.compute = p, compute
         self.assembly = a = Assembly.for_material(p.mesh, p.material, dtype=compute.dtype, device=compute.device,
                                                   thickness=p.thickness, area=p.area)
         check_material(p.material, a.kinematics)
@@ -207,18 +222,15 @@ class RunSetup:
                    f"({dt / cert:.3f}x; {self.timestep.method} form, controlling element "
                    f"{getattr(self.timestep, 'controlling_element', None)})")
             if not allow_unsafe:
-                raise FemError(msg + "; use dt='certified', a smaller dt, or allow_unsafe_dt=True")
+                # a deck spells the switch [solver] allow_unsafe_dt = true (fem.deck reads it)
+                raise FemError(msg + "; use dt='certified', a smaller dt, or allow_unsafe_dt=True (in a deck: "
+                               "[solver] allow_unsafe_dt = true)")
             warnings.warn(msg + "; running anyway (allow_unsafe_dt=True) and measuring the critical step as it "
-                          "goes (Monitor(every=...); 0 turns it off)", FemWarning, stacklevel=4)
+                          "goes (Monitor(every=...); 0 turns it off)", FemWarning, stacklevel=_caller_level())
         return dt
 
-    @property
-    def unsafe(self) -> bool:
-        """True when the step in use is above the certified one."""
-        cert = self.dt_certified
-        return bool(cert) and self.dt > cert * (1 + 1e-12)
-
     def stepper(self, dt: float) -> CentralDifference:
+        """The central-difference scheme of this set-up at ``dt`` (s), with its bulk viscosity."""
         viscous = None
         if self.viscosity.active:
             # τ = 2/ω_b from the certificate; without one, from the step itself (τ = dt, no proof then)
@@ -227,92 +239,13 @@ class RunSetup:
         return CentralDifference(self.forces, self.mass, self.conditions, dt, float(self.problem.damping), viscous)
 
     def initial_state(self, stepper: CentralDifference) -> State:
+        """The checked state at t = 0 (the problem's u0, v0; FemError when it is not finite)."""
         like = self.mass
         u0 = initial_field(self.problem.u0, self.problem.mesh, "u0", like)
         v0 = initial_field(self.problem.v0, self.problem.mesh, "v0", like)
         with torch.no_grad():
             s = stepper.init(u0, v0)
-        fault = self.finite_fault(s, s)
+        fault = RunChecks(self, stepper.dt).finite(s, s)
         if fault is not None:
-            raise FemError(f"the initial state is not usable: {fault['message']}")
+            raise FemError(f"the initial state is not usable: {fault.message}")
         return s
-
-    # -- checks ---------------------------------------------------------------------------------
-    def finite_fault(self, new: State, good: State) -> dict | None:
-        """A fault dict when ``new`` has NaN/inf (or, in 1D, a stretch ≤ 0), else None."""
-        # the step's internal work ½Δt v_{n+½}·(f_n + f_{n+1}) sums over every dof: NaN/inf anywhere
-        # shows up in it, at no extra cost
-        a = self.assembly
-        finite = all(math.isfinite(x) for x in new.increments)
-        if finite and new.step == 0:
-            finite = bool(torch.isfinite(new.f_int).all() and torch.isfinite(new.a).all())
-        if self.forces.finite:
-            fault = self.finite_strain_fault(new, good, finite)
-            if fault is not None:
-                return fault
-        if not finite:
-            cell, why = worst_cell(a, new.u, new.stress)
-            return self.fault("unstable", new, good, cell, f"NaN or inf in the solution ({why})")
-        if a.dim == 1:
-            eps = new.strain if new.strain is not None else a.strain(new.u)
-            if not float(eps.min()) > -1.0:
-                return self.inverted_fault(new, good, new.strain)
-        return None
-
-    def finite_strain_fault(self, new: State, good: State, finite: bool = True) -> dict | None:
-        """Finite strain: a fault dict when an element has ``det F ≤ 0`` (inverted) or, in a finite state,
-        has left the material's certified domain (``out_of_domain``); else None."""
-        a = self.assembly
-        h = new.strain if new.strain is not None else a.strain(new.u)
-        # det F ≤ 0 somewhere (NaN does not count: a NaN gradient is the NaN check's business)
-        ids = inverted_cells(a, new.u, h) if bool((a.volume_ratio(h) <= 0).any()) else ()
-        if len(ids):
-            ids = ids[torch.isfinite(h[torch.as_tensor(ids, device=h.device)]).flatten(1).all(1).cpu().numpy()]
-        if len(ids):
-            return self.fault("inverted", new, good, int(ids[0]),
-                              f"{len(ids)} element(s) turned inside out (det F <= 0), first")
-        if not finite:
-            return None
-        out = out_of_domain(a, self.problem.material, h)
-        if out is None:
-            return None
-        ids, detail = out
-        return self.fault("out_of_domain", new, good, int(ids[0]), detail)
-
-    def inverted_fault(self, new: State, good: State, strain=None) -> dict | None:
-        ids = inverted_cells(self.assembly, new.u, strain)
-        if len(ids) == 0:
-            return None
-        what = "stretch 1 + du/dX <= 0" if self.assembly.dim == 1 else "det(I + grad u) <= 0"
-        return self.fault("inverted", new, good, int(ids[0]),
-                          f"{len(ids)} element(s) turned inside out ({what}), first")
-
-    def guard_fault(self, state: State, good: State, error: float, tol: float) -> dict:
-        """The energy guard tripped (:mod:`fem.stability.discrete_energy`): the scheme created energy."""
-        cell, why = worst_cell(self.assembly, state.u, state.stress)
-        # fault() appends dt and the certified step to every "unstable" message
-        return self.fault("unstable", state, good, cell,
-                          f"the scheme created energy ({error:.3g} of the energy in motion > energy_guard {tol:g}): "
-                          f"a numerical instability of the nonlinear iteration at this step size ({why})")
-
-    def balance_fault(self, state: State, good: State, error: float, tol: float) -> dict:
-        cell, why = worst_cell(self.assembly, state.u, state.stress)
-        return self.fault("unstable", state, good, cell,
-                          f"energy balance error {error:.3g} > energy_tol {tol:g} ({why})")
-
-    def fault(self, kind: str, new: State, good: State, cell: int, detail: str) -> dict:
-        where = describe_cell(self.assembly, cell)
-        centroid = tuple(float(x) for x in self.assembly.cell_centroids()[cell])
-        msg = (f"{kind}: {detail} {where} at step {new.step} (t = {new.t:.6g} s); "
-               f"kept the last good state, step {good.step} (t = {good.t:.6g} s)")
-        cert = self.dt_certified
-        if self.unsafe:
-            # above the proven step any fault (a growing oscillation often inverts an element a few
-            # steps before the energy check trips) is most likely the numerical instability itself
-            msg += (f"; dt = {self.dt:.6g} s is {self.dt / cert:.3g}x the certified stable step "
-                    f"{cert:.6g} s: likely a numerical instability, use dt = 'certified'")
-        elif kind == "unstable":
-            cert_s = f", certified stable step {cert:.6g} s" if cert else ""
-            msg += f"; dt = {self.dt:.6g} s{cert_s}: reduce dt or check the material"
-        return {"kind": kind, "step": new.step, "t": new.t, "element": cell, "centroid": centroid,
-                "detail": detail, "message": msg}

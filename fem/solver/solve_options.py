@@ -43,7 +43,7 @@ class SaveAt:
     writer : receives each frame, ``write(t, point_data, cell_data)`` then ``close()`` when the run ends
         (e.g. :class:`fem.io.output.FieldWriter`); point data ``displacement``, ``velocity``
         (n_points, dim), cell data ``strain``, ``stress`` (n_cells, k) averaged over each cell's
-        quadrature points, in tensor components (:func:`fem.solver.observers.tensor_components`); for a
+        quadrature points, in tensor components (:func:`fem.discretisation.forces.symmetric_components`); for a
         finite-strain law ``green_lagrange_strain``, ``cauchy_stress`` and ``volume_ratio`` instead
         (:meth:`fem.discretisation.forces.InternalForce.cell_fields`).
     keep : keep the frames in ``Result.fields``; None: only when there is no writer.
@@ -65,7 +65,7 @@ class EnergyCheck:
     tol : stop as ``"unstable"`` when a row's relative balance error exceeds it (None: never). 0.5 by
         default: a stable linear run stays below ``(ω_max Δt)²/4`` (:mod:`fem.solver.energy`), an unstable one
         passes any threshold within a few dozen steps of the one it would pass first. Not checked in
-        the first ``fem.solver.explicit.BALANCE_GRACE_STEPS`` steps: for a load applied from rest the scheme's
+        the first ``fem.solver.energy.BALANCE_GRACE_STEPS`` steps: for a load applied from rest the scheme's
         exact defect ``(Δt²/8) aᵀMa`` equals the kinetic energy at step 1 (error 1) and decays like 1/n².
     on_row : called with every row (a dict) as the run goes (e.g. to append a CSV).
     guard : stop as ``"unstable"`` when a row's ``scheme_error`` — the energy the central-difference

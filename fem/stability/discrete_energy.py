@@ -55,16 +55,17 @@ def scheme_energy(v: torch.Tensor, a: torch.Tensor, mass: torch.Tensor, dt: floa
 class EnergyGuard:
     """Watches the scheme's energy error ``R_n`` (module docstring) and says when it passes ``tol``.
 
-    tol : relative tolerance (> 0); ``check`` returns the relative error ``R_n / S_n`` (signed: > 0 means
-    energy was created) and ``tripped`` tells whether it exceeded ``tol``. Call :meth:`check` with the
+    tol : relative tolerance (> 0), or None to record without a limit; ``check`` returns the relative
+    error ``R_n / S_n`` (signed: > 0 means energy was created) and ``tripped`` tells whether the latest
+    one exceeded ``tol`` (the one trip test: :mod:`fem.solver.energy` asks it at every row). Call :meth:`check` with the
     state's whole-step fields, Ψ(u_n), and the accumulated external work and dissipation (trapezoid sums
     from the step increments, :class:`fem.solver.energy.EnergyAccount`).
     """
 
-    def __init__(self, tol: float = DEFAULT_GUARD_TOL):
-        if not (tol > 0 and math.isfinite(tol)):
-            raise ValueError(f"energy guard tolerance must be a finite number > 0, got {tol!r}")
-        self.tol = float(tol)
+    def __init__(self, tol: float | None = DEFAULT_GUARD_TOL):
+        if tol is not None and not (tol > 0 and math.isfinite(tol)):
+            raise ValueError(f"energy guard tolerance must be a finite number > 0 or None, got {tol!r}")
+        self.tol = None if tol is None else float(tol)
         self.e0 = self.psi0 = None
         self.scale = 0.0
         self.worst = 0.0
@@ -88,12 +89,14 @@ class EnergyGuard:
 
     @property
     def tripped(self) -> bool:
-        return not self.last <= self.tol
+        """The latest relative error exceeded ``tol`` (never with ``tol`` None; an infinite error trips)."""
+        return self.tol is not None and not self.last <= self.tol
 
     def state_dict(self) -> dict:
         return {"tol": self.tol, "e0": self.e0, "psi0": self.psi0, "scale": self.scale, "worst": self.worst,
                 "last": self.last}
 
     def load_state_dict(self, d: dict) -> None:
-        self.tol, self.e0, self.psi0 = d["tol"], d["e0"], d["psi0"]
+        """The history of ``d``; ``tol`` is this guard's setting, not history, and stays."""
+        self.e0, self.psi0 = d["e0"], d["psi0"]
         self.scale, self.worst, self.last = d["scale"], d["worst"], d["last"]

@@ -171,8 +171,9 @@ class ViscousTerm:
     viscosity : :class:`BulkViscosity`; omega : ω_b (rad/s) the certified top-frequency bound (τ = 2/ω_b;
     without a certificate pass ``2/dt``); dt : the step (s).
 
-    :meth:`stress` gives the viscous stress of a step (material path). ``force_factor`` = τ b1/Δt, the factor of
-    ``f_int(u_{n+1}) − f_int(u_n)`` that is the linear term's force on the linear (sparse K) path.
+    :meth:`stress` gives the viscous stress of a step with the quadratic term on (material path).
+    ``force_factor`` = τ b1/Δt, the factor of ``f_int(u_{n+1}) − f_int(u_n)`` that is the linear term's
+    force when it acts alone (either path: the scheme applies it as a force, not a stress).
     """
 
     def __init__(self, viscosity: BulkViscosity, omega: float, dt: float):
@@ -192,7 +193,8 @@ class ViscousTerm:
         return damping_ratio_bound(self.viscosity)
 
     def stress(self, eps0, sig0, eps1, sig1, w, memo=None):
-        """One step ``n → n+1`` at the quadrature points.
+        """One step ``n → n+1`` at the quadrature points, with the quadratic term on (``self.quadratic``;
+        the linear term alone is a force, :attr:`force_factor`; ValueError otherwise).
 
         eps0, sig0, eps1, sig1 : (n_cells, nq, n) strain and (elastic) stress at t_n and t_{n+1};
         w : (n_cells, nq) quadrature weights; memo : what this method returned for the previous step
@@ -201,18 +203,17 @@ class ViscousTerm:
         (float, exact: ``Δu·Bᵀ(wσ) = Σ w Δε·σ``), and ``memo = (Δε, Δσ, scal)`` with scal
         (n_cells, nq, 3) = ``[γ, |Δε|², Δε·Δσ]`` (``σ_v = γ Δσ``), the viscous state a checkpoint keeps.
         """
+        if not self.quadratic:
+            raise ValueError("ViscousTerm.stress is the quadratic term's stress; the linear term alone is the "
+                             f"force force_factor * (f_int(u_n+1) - f_int(u_n)) (quadratic={self.viscosity.quadratic:g}, "
+                             f"cap={self.cap:g})")
         dsig = sig1 - sig0
         de = eps1 - eps0
-        if not self.quadratic:
-            c = self.force_factor
-            ds_sum = dsig if memo is None else dsig + memo[1]
-            work = 0.5 * c * float(((de * ds_sum).sum(-1) * w).sum())
-            return dsig * c, work, (None, dsig, None)
         r2 = (de * de).sum(-1)
         p11 = (de * dsig).sum(-1)
         # q = min(cap, b2² τ |ε̇|), |ε̇| = |Δε|/Δt; on where the law stiffened along the motion
         q = r2.sqrt().mul_(self.b2sq * self.tau / self.dt).clamp_max_(self.cap)
-        if memo is None or memo[0] is None:
+        if memo is None:
             q.zero_()
             c10 = None
         else:

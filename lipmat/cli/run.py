@@ -106,7 +106,8 @@ def _summary(deck, done, deck_arg: str, wall: float) -> dict:
         "energy_error_definition": "|K + W_int - W_ext + W_damp - E_0| / the run's peak energy",
         "dt_margin_min": _finite(min(m["dt_critical"] for m in r.monitor) / r.dt) if r.monitor else None,
         "frames": int(done.frames), "outputs": {k: str(v) for k, v in done.files.items()},
-        "solve_time_s": float(r.wall_time), "wall_time_s": float(wall), "fault": r.fault,
+        "solve_time_s": float(r.wall_time), "wall_time_s": float(wall),
+        "fault": None if r.fault is None else r.fault.as_dict(),
     }
 
 
