@@ -41,7 +41,7 @@ class LoopEnd:
 
 class StepLoop:
     """Steps ``state`` with ``stepper`` to ``plan.n_steps`` (forever when None), yielding each state that
-    passed its checks; :attr:`end` says how it ended once the iteration stops.
+    passed its checks; ``end`` says how it ended once the iteration stops.
 
     checks : :class:`~fem.solver.checks.RunChecks`; energy : the :class:`~fem.solver.observers.EnergyRecorder`
     among ``recorders`` (observers that see every accepted state, before the row checks); consumers :

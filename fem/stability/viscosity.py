@@ -194,7 +194,7 @@ class ViscousTerm:
 
     def stress(self, eps0, sig0, eps1, sig1, w, memo=None):
         """One step ``n → n+1`` at the quadrature points, with the quadratic term on (``self.quadratic``;
-        the linear term alone is a force, :attr:`force_factor`; ValueError otherwise).
+        the linear term alone is a force, ``force_factor``; ValueError otherwise).
 
         eps0, sig0, eps1, sig1 : (n_cells, nq, n) strain and (elastic) stress at t_n and t_{n+1};
         w : (n_cells, nq) quadrature weights; memo : what this method returned for the previous step

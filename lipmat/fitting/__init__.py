@@ -7,7 +7,7 @@
 - :mod:`lipmat.fitting.metrics` — R², MAPE and the other per-curve figures of a fit report.
 - :mod:`lipmat.fitting.stress_strain` — :func:`fit` of a σ(ε) law (1D, small strain) -> :class:`FitResult`.
 - :mod:`lipmat.fitting.hyperelastic` — :func:`fit_hyperelastic` of a P(F) law on several tests at once
-  (its certificate report is :func:`lipmat.certify.finite_strain_report`, its CLI :mod:`lipmat.cli._hyperelastic`).
+  (its certificate report is :func:`lipmat.certify.finite_strain_report`, its CLI ``lipmat/cli/_hyperelastic.py``).
 - :mod:`lipmat.fitting.plots` — the fit figures, drawn from the same predictions as the metrics.
 
 May import: lipmat.errors, lipmat.lipschitz, lipmat.models, lipmat.io, lipmat.certify, fem.

@@ -26,7 +26,7 @@ found by :func:`lipmat.certify.empirical_stiffness`, a lower bound of the suprem
 
 Predictions: :func:`predict_curve` is the one function that turns the law into a test's stresses; the
 metrics of the report and the figure (:func:`lipmat.fitting.plots.plot_tests`) both call it.
-The command line (``lipmat fit --model hyperelastic``) lives in :mod:`lipmat.cli._hyperelastic`.
+The command line (``lipmat fit --model hyperelastic``) lives in ``lipmat/cli/_hyperelastic.py``.
 """
 from __future__ import annotations
 
