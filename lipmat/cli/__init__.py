@@ -29,7 +29,7 @@ from lipmat._version import __version__
 #: Subcommands in the order --help lists them. Each is a module ``lipmat.cli.<name>`` that defines
 #: ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``; heavy imports happen inside
 #: ``run`` so ``lipmat --help`` stays fast. A module not yet present is simply not listed.
-SUBCOMMANDS = ("fit", "certify", "dt", "run", "demo")
+SUBCOMMANDS = ("fit", "certify", "dt", "run", "sweep", "demo")
 
 #: Exit statuses (see the module docstring).
 EXIT_OK, EXIT_STOPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 3, 130, 141
