@@ -22,7 +22,7 @@ from pathlib import Path
 from lipmat.study.cases import expand, write_case
 from lipmat.study.runner import read_result, run_case
 
-__all__ = ["run_study", "StudyRun", "local_cluster"]
+__all__ = ["run_study", "StudyRun", "local_cluster", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,20 @@ def local_cluster(workers: int | None = None):
     env = {"PYTHONPATH": path, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                         env=env, silence_logs=logging.ERROR)
+
+
+def _import_solver() -> int:
+    """Import the solver and the model loader on a worker (torch's import takes seconds)."""
+    import fem.deck  # noqa: F401
+    import lipmat.io  # noqa: F401
+    import lipmat.study.runner  # noqa: F401
+
+    return os.getpid()
+
+
+def warm_up(client) -> dict:
+    """Import the solver on every worker of ``client`` at once, before the first case; {worker: pid}."""
+    return client.run(_import_solver)
 
 
 def _progress(total: int, enabled: bool | None):
@@ -95,6 +109,7 @@ def run_study(study, *, scheduler: str | None = None, workers: int | None = None
 
             own = Client(scheduler) if scheduler else Client(local_cluster(workers))
             client = own
+            warm_up(client)
         try:
             run.workers = len(client.scheduler_info().get("workers", {}))
             futures = {client.submit(run_case, str(folder), case.key, key=f"case-{case.index}-{case.key[:12]}",
