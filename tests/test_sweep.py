@@ -210,3 +210,73 @@ def test_a_failing_case_is_a_row_and_the_study_goes_on(tmp_path, client, capsys)
     table = read_table(tmp_path / "out" / "study.csv")
     assert [r["status"] for r in table] == ["completed", "bad_input"]
     assert "case.toml: [material]" in table[1]["message"] and "E" in table[1]["message"]
+
+
+RUBBER = """title = "rubber strip, pulled"
+[mesh]
+generator = "bar"
+lx = 0.1
+nx = 20
+area = 1e-4
+[material]
+model = "placeholder.pt"
+density = 1100.0
+[[bc]]
+where = "left"
+[[bc]]
+type = "velocity"
+where = "right"
+component = "x"
+value = 5.0
+amplitude = { type = "ramp", t1 = 2e-3 }
+[time]
+end = 1e-2
+dt = "certified"
+[output]
+every = 50
+plot = false
+[output.probes]
+mid = "x == 0.05"
+[output.scalars]
+peak_mid = { probe = "mid", reduce = "max_abs" }
+largest_strain = { field = "strain", reduce = "max" }
+"""
+
+
+@pytest.mark.slow
+def test_an_ensemble_fit_and_a_sweep_over_its_members(tmp_path, client, capsys):
+    """`lipmat fit --ensemble 3`, then a sweep over every member: each member certified with its own bound
+    and its own certified step (dt ∝ 1/√bound on one mesh), and the report's mean within its min–max."""
+    treloar = ROOT / "data" / "treloar_uniaxial.csv"
+    assert main(["fit", str(treloar), "--ensemble", "3", "--epochs", "300", "--lbfgs", "40", "--out",
+                 str(tmp_path / "rubber.pt"), "--plot", str(tmp_path / "band.png"), "--json"]) == 0
+    fit = json.loads(capsys.readouterr().out)
+    manifest = json.loads((tmp_path / "rubber_ensemble" / "ensemble.json").read_text())
+    bounds = [m["stiffness_bound"] for m in manifest["members"]]
+    assert len(bounds) == 3 and len(set(bounds)) == 3 and max(bounds) <= manifest["cap"]
+    assert fit["dt_ratio"] == pytest.approx((max(bounds) / min(bounds)) ** 0.5)
+    assert (tmp_path / "band.png").stat().st_size > 0
+    from lipmat.io import load
+    for m in manifest["members"]:   # each member re-certifies on load to its reported bound
+        assert load(tmp_path / "rubber_ensemble" / m["file"]).stiffness_bound() == pytest.approx(m["stiffness_bound"])
+    study = make_study(tmp_path, '[study]\ndeck = "bar.toml"\nout = "out"\n[vary]\n'
+                       '"material.model" = { ensemble = "rubber_ensemble/ensemble.json" }\n'
+                       '"time.end" = [5e-3, 1e-2]\n', base=RUBBER)
+    done = run_study(load_study(study), client=client, progress=False)
+    assert [r["status"] for r in done.rows] == ["completed"] * 6
+    table = read_table(tmp_path / "out" / "study.csv")
+    by_member = {}
+    for r in table:
+        by_member.setdefault(r["material.model"], set()).add(float(r["dt_certified_s"]))
+    dt = {Path(k).name: v.pop() for k, v in by_member.items() if len(v) == 1}
+    assert len(dt) == 3                                   # one certified step per member, its own
+    scaled = [dt[m["file"]] * m["stiffness_bound"] ** 0.5 for m in manifest["members"]]
+    assert max(scaled) / min(scaled) == pytest.approx(1.0, abs=1e-6)
+    ens = read_table(tmp_path / "out" / "ensemble.csv")
+    assert [float(r["time.end"]) for r in ens] == [5e-3, 1e-2] and {r["completed"] for r in ens} == {"3"}
+    for r in ens:
+        for name in ("peak_mid", "largest_strain", "dt_certified_s"):
+            lo, mean, hi = (float(r[f"{name}_{k}"]) for k in ("min", "mean", "max"))
+            assert lo <= mean <= hi and lo < hi
+        assert float(r["dt_certified_max_over_min"]) == pytest.approx(fit["dt_ratio"], rel=1e-6)
+    assert (tmp_path / "out" / "ensemble_probes.png").stat().st_size > 0
