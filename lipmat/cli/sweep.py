@@ -58,8 +58,8 @@ def run(args) -> int:
     bad = [r for r in done.rows if r.get("status") != "completed"]
     summary = {"study": str(args.study), "cases": n_cases, "ran": len(done.ran), "skipped": len(done.skipped),
                "completed": n_cases - len(bad), "not_completed": [
-                   {"case": i, "status": r.get("status"), "message": r.get("message")}
-                   for i, r in enumerate(done.rows) if r.get("status") != "completed"],
+                   {"case": r["case"], "status": r.get("status"), "message": r.get("message")}
+                   for r in done.rows if r.get("status") != "completed"],
                "workers": done.workers, "wall_time_s": done.wall_time_s,
                "outputs": {k: str(v) for k, v in done.files.items()}}
     if args.json:

@@ -123,7 +123,7 @@ def run_study(study, *, scheduler: str | None = None, workers: int | None = None
                 own.close()
                 if cluster is not None:
                     cluster.close()
-    run.rows = [rows[c.index] for c in cases if c.index in rows]
+    run.rows = [{**rows[c.index], "case": c.index} for c in cases if c.index in rows]
     run.files = write_reports(study, cases, rows)
     run.wall_time_s = time.perf_counter() - wall0
     return run
