@@ -24,7 +24,7 @@ import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import numpy as np
@@ -87,10 +87,16 @@ def fit_ensemble(model: str, items: list, n: int, folder, *, seed: int = 0, epoc
              "epochs": MEMBER_EPOCHS if epochs is None else epochs, "lbfgs": lbfgs_steps,
              "path": str(folder / f"member_{i:02d}.pt")} for i in range(n)]
     workers = max(1, min(n, workers or os.cpu_count() or 1))
+    import torch  # noqa: F401  (imported before the workers fork, see below)
+    import lipmat.fitting.stress_strain  # noqa: F401
+    import lipmat.io  # noqa: F401
     if workers == 1:
         members = [_fit_member(j) for j in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        # fork where there is one: the workers start with torch and lipmat already imported (a spawned
+        # worker spends seconds importing them); the parent has run no parallel torch work to inherit
+        method = "fork" if "fork" in get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context(method)) as pool:
             members = list(pool.map(_fit_member, jobs))
     bounds = np.array([m["stiffness_bound"] for m in members])
     manifest = {"model": model, "members": members, "cap": cap, "seed": seed,
