@@ -11,7 +11,8 @@ Scheduler overhead per case, two ways: the round trip of an empty task on the wa
 result, 40 tasks one after the other), and the amortised figure
 ``(sweep wall without start) x workers / cases - mean case wall`` (everything the sweep spends beyond
 the cases' own work: scheduling, transfers, result files, imbalance at the end).
-The machine's load average is printed: on a shared machine the numbers move with it.
+The machine's load average is printed, and the CPU time the cases got against the wall time: on a shared
+machine the wall-time ratio is set by how many cores the other users leave free.
 
     python bench/sweep.py              # 8 cases
     python bench/sweep.py --quick      # 4 cases of ~1 s
@@ -87,10 +88,11 @@ def main(argv=None) -> None:
         run_case(str(warm), cases[0].key)
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
-        walls = []
+        walls, cpus = [], []
         for c in cases:
             row = run_case(str(write_case(seq.out / "cases", c)), c.key)
             walls.append(row["wall_time_s"])
+            cpus.append(row["cpu_time_s"])
         sequential = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -111,14 +113,19 @@ def main(argv=None) -> None:
         cluster.close()
     assert all(r["status"] == "completed" for r in par.rows), par.rows
     case_wall = statistics.mean(r["wall_time_s"] for r in par.rows)
+    case_cpu = statistics.mean(r["cpu_time_s"] for r in par.rows)
     amortised = sweep * args.workers / n - case_wall
     print(f"bench/sweep.py: {n} cases, {args.workers} workers, {os.cpu_count()} cores; "
           f"load average {load0:.2f} before, {load1:.2f} after")
     print()
     print("| quantity | value |")
     print("|---|---|")
-    print(f"| sequential, {n} cases (this process) | {sequential:.2f} s (mean case {statistics.mean(walls):.2f} s) |")
-    print(f"| sweep on the LocalCluster, without its start | {sweep:.2f} s (mean case {case_wall:.2f} s on a worker) |")
+    print(f"| sequential, {n} cases (this process) | {sequential:.2f} s (mean case {statistics.mean(walls):.2f} s, "
+          f"CPU {statistics.mean(cpus):.2f} s) |")
+    print(f"| sweep on the LocalCluster, without its start | {sweep:.2f} s (mean case {case_wall:.2f} s on a worker, "
+          f"CPU {case_cpu:.2f} s) |")
+    print(f"| cores our processes got (CPU / wall) | sequential {sum(cpus) / sequential:.2f}, "
+          f"sweep {case_cpu * n / sweep:.2f} |")
     print(f"| LocalCluster start ({args.workers} processes, solver imported) | {start:.2f} s |")
     print(f"| sweep / sequential | {sweep / sequential:.3f} (with the start: {(sweep + start) / sequential:.3f}) |")
     print(f"| empty-task round trip (median of 40) | {1e3 * statistics.median(trips):.1f} ms |")

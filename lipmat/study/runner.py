@@ -72,7 +72,7 @@ def run_case(folder: str, key: str = "") -> dict:
     from lipmat.errors import LipmatError
 
     folder = Path(folder)
-    wall0 = time.perf_counter()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
     attempts = _attempt(folder)
     row = {"key": key, "status": "error", "message": "", "steps": None, "t_s": None, "dt_s": None,
            "dt_form": None, "dt_certified_s": None, "wall_time_s": None, "scalars": {}, "resumed": False,
@@ -99,6 +99,7 @@ def run_case(folder: str, key: str = "") -> dict:
         where = f" at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else ""
         row.update(status="error", message=f"internal error {type(exc).__name__}: {exc}{where}")
     row["wall_time_s"] = time.perf_counter() - wall0
+    row["cpu_time_s"] = time.process_time() - cpu0   # the worker process's CPU time over the case
     if row["status"] != "interrupted":
         _write_json(folder / RESULT_FILE, row)
     return row
