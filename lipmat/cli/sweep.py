@@ -20,7 +20,8 @@ Exit status: 0 every case completed; 1 some case did not (see study.csv); 2 bad 
 deck); 3 an internal error; 130 interrupted (finished cases and checkpoints are kept).
 
 Example:
-  lipmat sweep examples/decks/bar_study.toml --workers 2
+  lipmat sweep study.toml --workers 2          # study.toml: [study] deck = "bar.toml", [vary] ...
+  lipmat sweep study.toml --scheduler tcp://10.0.0.1:8786
 """
 from __future__ import annotations
 
