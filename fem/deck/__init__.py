@@ -13,7 +13,8 @@ Layout: :mod:`fem.deck.table` (typed TOML access, located errors, "did you mean"
 :mod:`fem.deck.reader` (the tables -> :class:`Deck`; :data:`MATERIALS`), :mod:`fem.deck.conditions`
 (selections, boundary conditions, loads, amplitudes, initial fields), :mod:`fem.deck.settings`
 (:class:`Deck`, :class:`OutputSettings`), :mod:`fem.deck.run` (:func:`run_deck`), :mod:`fem.deck.expressions` (the safe
-expression evaluator of amplitudes and selectors).
+expression evaluator of amplitudes and selectors), :mod:`fem.deck.restart` (``[checkpoint]``, the deck's
+fingerprint, the restart check), :mod:`fem.deck.scalars` (``[output.scalars]``).
 
 May import: every other package of fem (decks are the top floor).
 
@@ -49,6 +50,7 @@ Schema (``*`` = required; units SI)::
     [[bc]]                                      # any number
     type = "fixed" | "displacement" | "velocity"    # default "fixed"
     where = "left"                              # * set name or selector "x == 0", "x == 0 and y < 1"
+                                                #   (compare with ==; a single = is refused)
     tol = 1e-9                                  # this selector's tolerance (× mesh size)
     components = ["x", "y"]                     # fixed: which (default all); value = 0.0 (m)
     component = "x"                             # displacement / velocity: one component
@@ -113,6 +115,20 @@ Schema (``*`` = required; units SI)::
     max_bytes = 20e9                            # refuse a larger output estimate (default 20 GB; false: none)
     [output.probes]                             # name = set or selector; mean displacement recorded
     tip = "right"
+    [output.scalars]                            # one number per run (summary, --json, lipmat sweep's table):
+    peak_tip = { probe = "tip", component = "x", reduce = "max_abs" }   # reduce: max | min | max_abs
+    final_kinetic = { energy = "kinetic", reduce = "final" }            #   | final | mean
+    largest_strain = { field = "strain", component = "XX", reduce = "max" }  # over every cell of every frame
+                                                # (fields: max | min | max_abs; needs fields, format "vtu")
+
+    [checkpoint]                                # restart files (lipmat run --restart); absent: none
+    every = 1000                                # steps between checkpoints; also written on Ctrl-C and
+                                                # SIGTERM (0: only then). A restart continues the run exactly
+                                                # (fields, energy.csv, probes.csv as an uninterrupted run)
+    file = "checkpoint.pt"                      # in the output folder (the latest checkpoint; overwritten)
+                                                # a checkpoint of another deck or mesh (any table but
+                                                # [output], [checkpoint], title; mesh/model files by content)
+                                                # is refused
 
     <amplitude> = 2.0                                          # constant
                 | { type = "ramp", t1 = 1e-4, t0 = 0.0 }       # 0 -> 1 over [t0, t1]

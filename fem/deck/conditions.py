@@ -9,6 +9,7 @@ the condition names that set, so the solver uses exactly the nodes checked here.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,8 +30,19 @@ AMPLITUDES = {"constant": {"value": 1.0}, "ramp": {"t1": REQUIRED, "t0": 0.0},
 
 # ---------------------------------------------------------------------------------------------
 # selections
+#: a '=' that is not part of '==', '<=', '>=' or '!='
+_LONE_EQUALS = re.compile(r"(?<![=<>!])=(?!=)")
+
+
 def select(t: Table, where: str, tol: float, mesh, *, what: str, facets: bool = False) -> np.ndarray:
-    """Node ids (k,) (or boundary facets (k, m)) of ``where``; DeckError naming the table if unknown or empty."""
+    """Node ids (k,) (or boundary facets (k, m)) of ``where``; DeckError naming the table if unknown or empty.
+
+    A single ``=`` ("x = 0.05") is refused: it reads as an assignment, and taking it silently as ``==`` hides
+    a typo in the one place that decides which nodes are held."""
+    if where not in mesh.node_sets and where not in mesh.facet_sets and _LONE_EQUALS.search(where):
+        fixed = _LONE_EQUALS.sub("==", where)
+        raise t.error(f"{what}: where = {where!r} uses a single '=': a selector compares with '==' "
+                      f"(did you mean {fixed!r}?)")
     try:
         ids = mesh.facets(where, tol) if facets else mesh.nodes(where, tol)
     except FemError:

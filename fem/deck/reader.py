@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 from fem.core import mandel
 from fem.deck.conditions import read_bc, read_initial, read_load, select
+from fem.deck.restart import fingerprint, read_checkpoint
+from fem.deck.scalars import read_scalars
 from fem.deck.settings import Deck, OutputSettings
 from fem.deck.table import REQUIRED, Table
 from fem.materials import hyperelastic
@@ -51,7 +53,7 @@ _LIST_PARAMS = {"ogden": ("mu", "alpha")}
 #: mesh generators: name -> their keys in [mesh]
 GENERATORS = {"bar": ("lx", "nx"), "rectangle": ("lx", "ly", "nx", "ny", "cell"),
               "box": ("lx", "ly", "lz", "nx", "ny", "nz", "cell")}
-_TOP = ("title", "mesh", "material", "bc", "load", "initial", "time", "solver", "output")
+_TOP = ("title", "mesh", "material", "bc", "load", "initial", "time", "solver", "output", "checkpoint")
 DEFAULT_TOL = 1e-9
 
 
@@ -122,11 +124,13 @@ class _Reader:
         output = self.output(top.table("output"), mesh)
         limits = self.limits_override or self.limits(top.table("solver"), top.table("output"))
         self.size_run(top.table("time"), mesh, t_end, dt, output, limits)
+        every, ck_file = read_checkpoint(top.table("checkpoint"))
         problem = Problem(mesh, material, density, bcs=tuple(bcs), loads=tuple(loads), u0=u0, v0=v0,
                           damping=damping, **section)
         return Deck(self.path, title, problem, t_end, dt, unsafe, energy_tol, output, source,
                     device, dtype, threads, raw=self.data, monitor_every=monitor_every, limits=limits,
                     certified_method=self.certified_method(top.table("solver")),
+                    checkpoint_every=every, checkpoint_file=ck_file, fingerprint=fingerprint(self.data, self.base),
                     **self.stability(top.table("solver")))
 
     # -- [mesh] -----------------------------------------------------------------------------------
@@ -336,7 +340,7 @@ class _Reader:
             d = default_dir.resolve()
             return OutputSettings(d, energy_csv=d / "energy.csv", probes_csv=d / "probes.csv", plot=d / "energy.png")
         t.check(("dir", "format", "prefix", "fields", "every", "energy_every", "energy_csv", "probes_csv",
-                 "plot", "probes", "probe_every", "compression", "max_frames", "max_bytes"))
+                 "plot", "probes", "probe_every", "compression", "max_frames", "max_bytes", "scalars"))
         d = (self.base / t.string("dir")).resolve() if t.has("dir") else default_dir.resolve()
         probes, probe_nodes = {}, {}
         p = t.table("probes")
@@ -346,9 +350,11 @@ class _Reader:
                     raise p.type_error(name, "a set name or selector string", sel)
                 probe_nodes[name] = select(p, sel, self.tol, mesh, what=f"probe {name!r}")
                 probes[name] = sel
+        fmt, fields = t.string("format", "vtu", choices=("vtu", "xdmf")), t.boolean("fields", True)
         return OutputSettings(
-            d, format=t.string("format", "vtu", choices=("vtu", "xdmf")), prefix=t.string("prefix", "fields"),
-            fields=t.boolean("fields", True), every=t.integer("every", None) if t.has("every") else None,
+            d, format=fmt, prefix=t.string("prefix", "fields"),
+            fields=fields, scalars=read_scalars(t.table("scalars"), probes, fields=fields, format=fmt),
+            every=t.integer("every", None) if t.has("every") else None,
             energy_every=t.integer("energy_every", None) if t.has("energy_every") else None,
             energy_csv=t.path_or_false("energy_csv", "energy.csv", d),
             probes_csv=t.path_or_false("probes_csv", "probes.csv", d),

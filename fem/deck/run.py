@@ -1,7 +1,11 @@
-"""Running a deck: :func:`run_deck` solves it and writes fields, energy CSV, probes CSV and the plot."""
+"""Running a deck: :func:`run_deck` solves it and writes fields, energy CSV, probes CSV and the plot; with a
+``[checkpoint]`` table it writes restart files, and ``restart=`` continues from one (:mod:`fem.deck.restart`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import signal
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,8 @@ class DeckRun:
     result: Any
     files: dict
     frames: int = 0
+    scalars: dict = field(default_factory=dict)   # [output.scalars]: name -> float
+    restarted_from: Any = None                    # the checkpoint a restarted run continued from
 
 
 class _SeriesWithEnergy:
@@ -42,16 +48,61 @@ class _SeriesWithEnergy:
             self.writer.close()
 
 
-def run_deck(deck, *, out_dir=None, progress: bool | None = None) -> DeckRun:
+class _StopRequest:
+    """Ctrl-C and SIGTERM, deferred to the end of a step (main thread only).
+
+    A KeyboardInterrupt raised wherever the signal lands can fall between a step and its recording (the
+    state of step n with the probes of step n-1), and the checkpoint written then would not continue
+    exactly. Here the handler only sets a flag; :meth:`check`, the solver's per-step callback, raises
+    KeyboardInterrupt once the step's recorders, frames and periodic checkpoint are done, and the solver
+    stops as on Ctrl-C, writing its checkpoint of that step. A second signal stops at once.
+    """
+
+    def __init__(self):
+        self.signal = None
+
+    def check(self, state) -> None:
+        if self.signal is not None:
+            raise KeyboardInterrupt(f"signal {self.signal}")
+
+    def _handler(self, signum, frame):
+        if self.signal is not None:
+            raise KeyboardInterrupt(f"signal {signum}")
+        self.signal = signum
+
+    @contextlib.contextmanager
+    def installed(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        old = {s: signal.signal(s, self._handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+
+def run_deck(deck, *, out_dir=None, progress: bool | None = None, restart=None) -> DeckRun:
     """Run ``deck`` (a :class:`~fem.deck.Deck`) with :func:`fem.solve` and write its outputs.
 
     out_dir : overrides ``[output] dir``. progress : tqdm bar (None: when stderr is a terminal).
+    restart : None (a fresh run; an old checkpoint in the output folder is removed), True (continue from
+        the deck's checkpoint in the output folder) or a checkpoint path. The file must have been
+        written by a run of the same deck (:func:`fem.deck.restart.fingerprint`): anything else raises
+        DeckError (a missing file FileNotFoundError) before anything is written. The restarted run's
+        fields, energy CSV and probes CSV equal those of an uninterrupted run; frames written after the
+        checkpoint by the stopped run are replaced, not duplicated.
     Writes the field series (if ``fields``), the energy CSV (also after every frame), the probes CSV
     and the energy plot; everything atomically. Returns a :class:`DeckRun` whatever the run's status
     (a stopped run keeps what it wrote); bad settings raise FemError before anything runs.
     """
     from fem.core.errors import LimitError
+    from fem.deck.restart import restart_file
+    from fem.deck.scalars import evaluate_scalars
+    from fem.io.checkpoint import load_checkpoint
     from fem.solver.explicit import solve
+    from fem.solver.solve_options import Checkpoint
     from fem.io.output import (FieldWriter, check_target, plot_energies, prepare_output_dir, write_energy_csv,
                             write_probes_csv)
 
@@ -62,16 +113,27 @@ def run_deck(deck, *, out_dir=None, progress: bool | None = None) -> DeckRun:
         if p is not None:   # every path checked before anything is created or run
             prepare_output_dir(p.parent, f"[output] {key} folder", create=False)
             check_target(p, f"[output] {key}")
+    ck_path = out.dir / deck.checkpoint_file
+    source = None if restart is None or restart is False else restart_file(deck, out.dir, restart)
     prepare_output_dir(out.dir, what)
     for p in (out.energy_csv, out.probes_csv, out.plot):
         if p is not None:
             prepare_output_dir(p.parent, "output folder")
     writer = (FieldWriter(out.dir, deck.problem.mesh, format=out.format, prefix=out.prefix,
-                          compression=out.compression) if out.fields else None)
-    rows: list[dict] = []
+                          compression=out.compression, resume=source is not None) if out.fields else None)
+    rows: list[dict] = [] if source is None else list(load_checkpoint(source)["recorder"]["rows"])
+    if source is None and deck.checkpoint_every is not None:
+        ck_path.unlink(missing_ok=True)   # a fresh run: an older run's checkpoint must not be resumed later
     series = _SeriesWithEnergy(writer, rows, out.energy_csv)
+    kw = deck.solve_kwargs(writer=series, on_row=rows.append)
+    if deck.checkpoint_every is not None:
+        kw["checkpoint"] = Checkpoint(ck_path, every=deck.checkpoint_every or None,
+                                      meta={"deck_fingerprint": deck.fingerprint, "deck": str(deck.path)})
+    stop = _StopRequest()
     try:
-        result = solve(deck.problem, progress=progress, **deck.solve_kwargs(writer=series, on_row=rows.append))
+        with stop.installed():
+            result = solve(deck.problem, progress=progress, restart=None if source is None else str(source),
+                           callback=stop.check, **kw)
     except LimitError as exc:   # dt = "certified": the run is sized only once the step is known
         raise LimitError(f"{deck.path.name}: [time] end = {deck.t_end!r} s, dt = {deck.dt!r}: {exc}") from None
     files = {}
@@ -83,4 +145,5 @@ def run_deck(deck, *, out_dir=None, progress: bool | None = None) -> DeckRun:
         files["probes_csv"] = write_probes_csv(out.probes_csv, result.probes)
     if out.plot is not None and len(result.energies.get("time", ())):
         files["plot"] = plot_energies(out.plot, result.energies, title=deck.title)
-    return DeckRun(result, files, 0 if writer is None else len(writer.times))
+    scalars = evaluate_scalars(out.scalars, result, None if writer is None else writer.index, deck.problem.mesh.dim)
+    return DeckRun(result, files, 0 if writer is None else len(writer.times), scalars, source)

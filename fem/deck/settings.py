@@ -30,6 +30,7 @@ class OutputSettings:
     probe_every: int = 1
     compression: str | None = "zlib"
     probe_nodes: dict = field(default_factory=dict)
+    scalars: dict = field(default_factory=dict)   # [output.scalars]: name -> spec (fem.deck.scalars)
 
     def moved_to(self, directory) -> "OutputSettings":
         """The same settings with every file moved into ``directory`` (same names)."""
@@ -39,7 +40,8 @@ class OutputSettings:
             return None if p is None else d / p.relative_to(self.dir) if p.is_relative_to(self.dir) else d / p.name
 
         return dataclasses.replace(self, dir=d, energy_csv=move(self.energy_csv), probes_csv=move(self.probes_csv),
-                                   plot=move(self.plot), probes=dict(self.probes), probe_nodes=dict(self.probe_nodes))
+                                   plot=move(self.plot), probes=dict(self.probes), probe_nodes=dict(self.probe_nodes),
+                                   scalars=dict(self.scalars))
 
 
 @dataclass
@@ -70,6 +72,9 @@ class Deck:
     certified_method: str = "auto"
     viscosity: Any = None       # fem.stability.viscosity.BulkViscosity ([solver] bulk_viscosity*; None: the defaults)
     energy_guard: float | None = 0.01   # [solver] energy_guard (fem.stability.discrete_energy); None: off
+    checkpoint_every: int | None = None  # [checkpoint] every (0: only on Ctrl-C / SIGTERM); None: no table
+    checkpoint_file: str = "checkpoint.pt"   # [checkpoint] file, in the output folder
+    fingerprint: str = ""       # fem.deck.restart.fingerprint: what a restart file must match
 
     def solve_kwargs(self, *, writer=None, on_row=None) -> dict:
         """Keyword arguments of :func:`fem.solve`; ``writer`` gets the frames, ``on_row`` the energy rows."""

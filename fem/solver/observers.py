@@ -290,6 +290,7 @@ class CheckpointWriter(Observer):
         self.setup, self.plan, self.t_end = setup, plan, float(t_end)
         self.path = checkpoint.path
         self.every = checkpoint.every
+        self.meta = dict(getattr(checkpoint, "meta", None) or {})
         self.histories = histories    # the observers whose state_dict a restart needs
 
     def update(self, s: State, row: bool) -> None:
@@ -305,7 +306,8 @@ class CheckpointWriter(Observer):
             recorder.update(obs.state_dict())
         save_checkpoint(self.path, {"step": s.step, "dt": self.plan.dt, "t_end": self.t_end,
                                     "n_dofs": self.setup.assembly.n_dofs, "state": state_payload(s),
-                                    "recorder": recorder, "dt_method": self.setup.dt_method})
+                                    "recorder": recorder, "dt_method": self.setup.dt_method,
+                                    "meta": self.meta})
 
 
 class CallbackObserver(Observer):

@@ -126,10 +126,13 @@ class Checkpoint:
     """Write a restart file to ``path`` every ``every`` steps (None or 0: only on Ctrl-C).
 
     ``solve(..., restart=path)`` continues from it; the result equals that of an uninterrupted run.
+    meta : plain data (strings, numbers, lists, dicts) stored in the file under ``"meta"`` for the caller,
+        e.g. a fingerprint of the input that a restart checks (``fem.deck`` does).
     """
 
     path: Any
     every: int | None = None
+    meta: Mapping[str, Any] | None = None
 
     def __post_init__(self):
         if self.path is None:

@@ -4,12 +4,13 @@ Subcommands (each has its own --help):
   fit       fit a material law to CSV measurements and write a model file
   certify   certified stiffness bound of a model file, next to an empirical lower bound
   dt        certified and measured stable time steps for a mesh and a material
-  run       run an explicit simulation from a TOML deck
+  run       run an explicit simulation from a TOML deck (--restart continues from a checkpoint)
+  sweep     run a parameter study of a deck on a Dask cluster (lists, grids, fitted ensembles)
   demo      the embedded default job: fit Treloar's rubber, certify it, simulate a rubber bar
 
 Exit status:
   0    success
-  1    a simulation stopped (unstable, inverted element): one line on stderr says where
+  1    a simulation stopped (unstable, inverted element), or a study case did not complete
   2    bad input (a file, a key, an option): one line on stderr says what was expected and found
   3    internal error, a bug in lipmat: a short report; --debug (or LIPMAT_DEBUG=1) shows the traceback
   130  interrupted (Ctrl-C)
@@ -29,7 +30,7 @@ from lipmat._version import __version__
 #: Subcommands in the order --help lists them. Each is a module ``lipmat.cli.<name>`` that defines
 #: ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``; heavy imports happen inside
 #: ``run`` so ``lipmat --help`` stays fast. A module not yet present is simply not listed.
-SUBCOMMANDS = ("fit", "certify", "dt", "run", "demo")
+SUBCOMMANDS = ("fit", "certify", "dt", "run", "sweep", "demo")
 
 #: Exit statuses (see the module docstring).
 EXIT_OK, EXIT_STOPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 3, 130, 141

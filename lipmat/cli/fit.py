@@ -17,6 +17,12 @@ A stress column names its unit (nominal_stress_MPa, stress_kPa, ...); for a colu
 By default the slope cap is 1.1 x the data's largest secant slope (origin included); --max-stiffness
 sets it in Pa. --json prints one JSON object (r2, rmse, mape, stiffness_bound, empirical_stiffness,
 ratio, seconds, ...), strict JSON (a value that is not a finite number is null).
+
+--ensemble N fits N certified laws instead of one (lipmat.fitting.ensemble): bootstrap resamples of the
+data points and fresh initialisations, in parallel processes, written to <out stem>_ensemble/
+(member_00.pt .., ensemble.json). The report gives each member's fit and bound, the spread of their
+predictions (a band; --plot draws it) and of their certified steps; `lipmat sweep` runs every member
+with "material.model" = { ensemble = ".../ensemble.json" }.
 """
 from __future__ import annotations
 
@@ -58,6 +64,9 @@ def add_arguments(parser) -> None:
                              "output and the plot's legend")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (default: on a terminal)")
+    parser.add_argument("--ensemble", type=int, default=None, metavar="N",
+                        help="fit N certified laws (bootstrap resamples + fresh initialisations) into "
+                             "<out stem>_ensemble/")
     hyper = parser.add_argument_group("--model hyperelastic (finite strain; UT/ET/PS/biaxial tests fitted jointly)")
     hyper.add_argument("--mode", action="append", dest="modes", metavar="FILE=MODE",
                        help="test mode of a file: uniaxial, equibiaxial, pure_shear or biaxial (default: from the "
@@ -120,6 +129,8 @@ def run(args) -> int:
     if args.modes or args.bulk_ratio is not None or args.nu is not None or args.domain is not None:
         raise LipmatError("--mode, --bulk-ratio, --nu and --domain belong to --model hyperelastic")
     items = [load_csv(p, stress_unit=args.stress_unit) for p in args.data]
+    if args.ensemble is not None:
+        return _run_ensemble(args, items, out, plot)
     from lipmat.fitting.stress_strain import DEFAULTS, _as_sets, fit
 
     if args.model in DEFAULTS:
@@ -148,6 +159,43 @@ def run(args) -> int:
         print(dumps(report))
     else:
         _print_text(report)
+    return 0
+
+
+def _run_ensemble(args, items, out, plot) -> int:
+    """``--ensemble N``: lipmat.fitting.ensemble does the work; the report and the band plot."""
+    import time
+
+    from lipmat.cli._output import dumps, output_file, output_dir
+    from lipmat.fitting.ensemble import fit_ensemble, plot_ensemble
+
+    if args.validation or args.baselines:
+        raise LipmatError("--ensemble: --validation and --baselines apply to a single fit")
+    folder = output_dir(out.with_name(f"{out.stem}_ensemble"), "--out (ensemble folder)")
+    start = time.perf_counter()
+    manifest = fit_ensemble(args.model, items, args.ensemble, folder, seed=args.seed, epochs=args.epochs,
+                            lbfgs_steps=args.lbfgs, max_stiffness=args.max_stiffness, loss=args.loss)
+    report = {**manifest, "out": str(folder), "manifest": str(folder / "ensemble.json"),
+              "seconds": time.perf_counter() - start}
+    if plot is not None:
+        output_file(plot, "--plot", create=True)
+        report["plot"] = str(plot_ensemble(plot, [str(folder / m["file"]) for m in manifest["members"]], items))
+    if args.json:
+        print(dumps(report))
+        return 0
+    b = report["stiffness_bound"]
+    print(f"ensemble of {len(report['members'])} {report['model']} laws -> {report['manifest']}")
+    for m in report["members"]:
+        print(f"  {m['file']}: R² {m['r2']:.6f}  MAPE {m['mape']:.3f} %  certified {m['stiffness_bound']:.6g} Pa  "
+              f"(seed {m['seed']}, {m['seconds']:.1f} s)")
+    print(f"  certified bounds {b['min']:.6g} .. {b['max']:.6g} Pa (mean {b['mean']:.6g}; common cap "
+          f"{report['cap']:.6g} Pa): the members' certified steps differ by up to x{report['dt_ratio']:.4f}")
+    for name, w in report["band"].items():
+        print(f"  band on {name}: max−min of the predictions at the data up to {100 * w['max_relative_width']:.3g} % "
+              f"of the measured stress (mean {100 * w['mean_relative_width']:.3g} %)")
+    if report.get("plot"):
+        print(f"  plot: {report['plot']}")
+    print(f"  {report['seconds']:.1f} s")
     return 0
 
 

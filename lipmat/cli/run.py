@@ -14,11 +14,18 @@ recorded row, divided by the largest energy the run reached (kinetic, internal, 
 dissipation or the initial energy, over all rows): one scale for the whole run, so the figure means the
 same from the first row on (a row-by-row ratio is ~1 in the first steps, when every energy is still tiny).
 
+With a [checkpoint] table (every = N steps) the run also writes checkpoint.pt into the output folder,
+every N steps and when it is stopped by Ctrl-C or SIGTERM; `--restart` continues from it (or
+`--restart FILE` from a named one). The continued run's fields, energy.csv and probes.csv equal an
+uninterrupted run's; a checkpoint of another deck or mesh is refused (exit 2) and nothing is written.
+The scalars of [output.scalars] (e.g. the peak probe displacement) are printed and in --json.
+
 Exit status: 0 completed; 1 the run stopped (unstable, inverted element, interrupted) — one line on
 stderr says where; 2 bad input (deck, mesh, model file); 3 an internal error (see lipmat --help).
 
 Example:
   lipmat run examples/decks/bar_impact.toml --out out/bar --json
+  lipmat run SIM.toml --restart            # after a Ctrl-C, kill or crash
 """
 from __future__ import annotations
 
@@ -34,6 +41,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", metavar="DIR", help="output folder (overrides [output] dir)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (default: on a terminal)")
+    parser.add_argument("--restart", nargs="?", const=True, default=None, metavar="CHECKPOINT",
+                        help="continue from the deck's checkpoint in the output folder, or from CHECKPOINT")
     parser.add_argument("--force", action="store_true",
                         help="run even above the run-size limits (1e8 steps, 1e4 frames, 20 GB; fem.core.limits)")
 
@@ -56,16 +65,31 @@ def run(args) -> int:
 
     deck = load_deck(args.deck, material_loader=load_model, limits=Limits.off() if args.force else None)
     progress = False if args.no_progress else None
-    done = run_deck(deck, out_dir=args.out, progress=progress)
+    done = run_deck(deck, out_dir=args.out, progress=progress, restart=getattr(args, "restart", None))
     summary = _summary(deck, done, args.deck, time.perf_counter() - wall0)
     if args.json:
         print(dumps(summary, indent=2))
     else:
         print(_text(summary))
     if summary["status"] != "completed":
-        print(f"lipmat run: {summary['status']}: {summary['message']}", file=sys.stderr)
+        print(f"lipmat run: {stopped_line(summary['status'], summary['message'])}", file=sys.stderr)
         return 1
     return 0
+
+
+#: what to do when a run leaves the certified domain of a finite-strain law
+DOMAIN_HINT = ("to widen the certified domain, fit the model again with a wider `lipmat fit ... --domain "
+               "LAM_LO,LAM_HI,J_LO,J_HI` (and --bulk-ratio, which sets how far J may move), or for an inline "
+               "law set domain = [lam_lo, lam_hi, J_lo, J_hi] in [material]; a wider domain proves a smaller step")
+
+
+def stopped_line(status: str, message: str) -> str:
+    """``status: message`` once (the solver's messages already start with their status), with a hint where
+    the user can act: an ``out_of_domain`` stop names the fit options and the deck key that widen the domain."""
+    text = message if message.startswith(f"{status}:") else f"{status}: {message}"
+    if status == "out_of_domain":
+        text += f"; {DOMAIN_HINT}"
+    return text
 
 
 def _finite(x):
@@ -108,6 +132,8 @@ def _summary(deck, done, deck_arg: str, wall: float) -> dict:
         "frames": int(done.frames), "outputs": {k: str(v) for k, v in done.files.items()},
         "solve_time_s": float(r.wall_time), "wall_time_s": float(wall),
         "fault": None if r.fault is None else r.fault.as_dict(),
+        "scalars": {k: _finite(v) for k, v in done.scalars.items()},
+        "restarted_from": None if done.restarted_from is None else str(done.restarted_from),
     }
 
 
@@ -131,7 +157,11 @@ def _text(s: dict) -> str:
         lines.append(f"  {'outputs' if i == 0 else '':<12} {v}{extra}")
     if not outs:
         lines.append("  outputs      none")
+    for i, (k, v) in enumerate(s["scalars"].items()):
+        lines.append(f"  {'scalars' if i == 0 else '':<12} {k} = {g(v)}")
+    if s["restarted_from"]:
+        lines.append(f"  restarted    from {s['restarted_from']}")
     lines.append(f"  wall time    {s['wall_time_s']:.3g} s (solver {s['solve_time_s']:.3g} s)")
     if s["status"] != "completed":
-        lines.append(f"  stopped      {s['message']}")
+        lines.append(f"  stopped      {stopped_line(s['status'], s['message'])}")
     return "\n".join(lines)
