@@ -182,6 +182,7 @@ def section_finite(repeats: int) -> None:
         h = a.strain(u)
         F = h.reshape(nc, a.nq, 2, 2) + eye
         P = forces.stress(h)
+        a.Bt                                                    # the plain transpose, for the "before" row
         assert bool(law.in_domain(F).all())
         assert float((law.stress_by_tensors(F).reshape(P.shape) - P).abs().max()) <= 1e-12 * float(P.abs().max())
         stages = {
@@ -189,7 +190,8 @@ def section_finite(repeats: int) -> None:
             "F = I + H, P(F) closed form (now)": lambda: forces.stress(h),
             "F = I + H, P(F) tensor formula (before)":
                 lambda: law.stress_by_tensors(h.reshape(nc, a.nq, 2, 2) + eye),
-            "Bt (w P) (torch CSR)": lambda: a.internal_force(P),
+            "Btw P, weights folded in Bt (now)": lambda: a.internal_force(P),
+            "Bt (w P) (before)": lambda: a.Bt @ (P * a.qp_weights[..., None]).reshape(-1),
             "check det F > 0": lambda: bool((a.volume_ratio(h) <= 0).any()),
             "check in_domain(F)": lambda: bool(law.in_domain(h.reshape(nc, a.nq, 2, 2) + eye).all()),
             "InternalForce (whole, now)": lambda: forces(u),

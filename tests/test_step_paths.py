@@ -81,3 +81,6 @@ def test_internal_force_with_weights_in_bt_equals_the_dense_path(cell):
     sig = torch.randn(a.n_cells, a.nq, a.n_strain, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     f, ref = a.internal_force(sig), a.internal_force_dense(sig)
     assert float((f - ref).abs().max()) <= 1e-12 * float(ref.abs().max())
+    plain = a.Bt @ (sig * a.qp_weights[..., None]).reshape(-1)       # Bᵀ without the weights, made on demand
+    assert float((plain - f).abs().max()) <= 1e-12 * float(ref.abs().max())
+    assert a.Bt.shape == (a.n_dofs, a.B.shape[0])

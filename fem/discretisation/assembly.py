@@ -117,7 +117,9 @@ class Assembly:
     mode; n_strain : rows per quadrature point (Mandel size 1/3/6, or dim² = 1/4/9 in gradient mode);
     qp_weights (n_cells, nq) ``|J| w_q`` × thickness (2D) or × area (1D);
     B_cells (n_cells, nq, n_strain, nde); cell_dofs (n_cells, nde) long;
-    B (n_cells·nq·n_strain, n_dofs) and Bt, sparse CSR; element (the reference element).
+    B (n_cells·nq·n_strain, n_dofs) and Btw = Bᵀ W (n_dofs, n_cells·nq·n_strain), the transpose with
+    the quadrature weights folded in (``f = Btw σ``), sparse CSR; Bt the plain transpose (made on first
+    use: the step needs only Btw); element (the reference element).
 
     Raises MeshError naming the ids and centroids of cells with ``det J ≤ 0`` at any quadrature
     point (inverted or degenerate cells).
@@ -148,7 +150,8 @@ class Assembly:
         self._w_np, self._dofs_np = w, dofs
         self.qp_weights = torch.as_tensor(w, dtype=dtype, device=self.device)
         self.cell_dofs = torch.as_tensor(dofs, dtype=torch.long, device=self.device)
-        self.B, self.Bt = self._global_b(dndx, dofs)
+        self.B, self.Btw = self._global_b(dndx, dofs, weights=w)
+        self._bt = None
         self._b_cells = None
         self._grad_op = None  # B₀ of a Mandel-mode assembly, made on first use (displacement_gradient)
 
@@ -198,9 +201,10 @@ class Assembly:
         return self._w_np.sum(axis=1)
 
     # -- global sparse B -----------------------------------------------------------------------
-    def _global_b(self, dndx: np.ndarray, dofs: np.ndarray, mode: str | None = None, transpose: bool = True):
-        """Global B and Bᵀ (torch CSR) built from the structural non-zeros of each cell's B only (Bᵀ None
-        unless ``transpose``); ``mode`` defaults to the assembly's."""
+    def _global_b(self, dndx: np.ndarray, dofs: np.ndarray, mode: str | None = None, weights=None):
+        """Global B and ``Bᵀ diag(w)`` (torch CSR) built from the structural non-zeros of each cell's B only;
+        w the (nc, nq) ``weights`` repeated over each point's strain rows (the second is None without
+        weights); ``mode`` defaults to the assembly's."""
         nc, nq, nn, dim = dndx.shape
         mode = self.mode if mode is None else mode
         n = dim * dim if mode == "gradient" else self.n_strain
@@ -212,8 +216,22 @@ class Assembly:
         indptr = np.concatenate([[0], np.cumsum(np.tile(per_row, nc * nq))])
         bmat = sp.csr_matrix((vals, cols, indptr), shape=(nc * nq * n, self.n_dofs))
         bmat.sort_indices()
-        bt = torch_csr(bmat.T.tocsr(), self.dtype, self.device) if transpose else None
-        return torch_csr(bmat, self.dtype, self.device), bt
+        btw = None
+        if weights is not None:  # each row of B belongs to one point: scale its entries by that point's w
+            bw = bmat.copy()
+            bw.data *= np.repeat(np.repeat(np.asarray(weights).reshape(-1), n), np.diff(bmat.indptr))
+            btw = torch_csr(bw.T.tocsr(), self.dtype, self.device)
+        return torch_csr(bmat, self.dtype, self.device), btw
+
+    @property
+    def Bt(self) -> torch.Tensor:
+        """(n_dofs, n_cells·nq·n_strain) torch CSR Bᵀ without weights (made on first use)."""
+        if self._bt is None:
+            b = self.B
+            m = sp.csr_matrix((b.values().cpu().numpy(), b.col_indices().cpu().numpy(), b.crow_indices().cpu().numpy()),
+                              shape=tuple(b.shape))
+            self._bt = torch_csr(m.T.tocsr(), self.dtype, self.device)
+        return self._bt
 
     # -- the per-step operations ---------------------------------------------------------------
     def strain(self, u: torch.Tensor) -> torch.Tensor:
@@ -229,7 +247,8 @@ class Assembly:
         want = (self.n_cells, self.nq, self.n_strain)
         if tuple(stress.shape) != want or stress.dtype != self.dtype:
             raise FemError(f"stress must be {want} {self.dtype}, got {tuple(stress.shape)} {stress.dtype}")
-        return self.Bt @ (stress * self.qp_weights[..., None]).reshape(-1)
+        # the weights live in Btw: one sparse product, no (n_cells, nq, n_strain) temporary w·σ
+        return self.Btw @ stress.reshape(-1)
 
     def strain_dense(self, u: torch.Tensor) -> torch.Tensor:
         """Same as :meth:`strain` by gather + einsum (reference path, slower; kept for benchmarks)."""
@@ -265,7 +284,7 @@ class Assembly:
                 self._grad_op = False
             else:
                 dndx, _ = self._gradients(self.element.points)
-                self._grad_op = self._global_b(dndx, self._dofs_np, "gradient", transpose=False)[0]
+                self._grad_op = self._global_b(dndx, self._dofs_np, "gradient")[0]
         return None if self._grad_op is False else self._grad_op
 
     def displacement_gradient_dense(self, u: torch.Tensor) -> torch.Tensor:
