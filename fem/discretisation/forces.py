@@ -5,13 +5,18 @@ Two paths, chosen once per run:
 - **material path** (any material): ``ε = B u`` → one batched ``material.stress(ε)`` over all
   (n_cells, nq) quadrature points → ``f = Bᵀ (w σ)``; two sparse products plus the material call.
 - **linear path** (a material whose ``linear_stiffness()`` returns a matrix): ``f = K u`` with K
-  assembled once. K is a torch CSR tensor: torch's CSR × vector (MKL) measured 1.3–2.2× faster than
-  scipy's on 2e3–2e5 DOF triangle meshes here (``docs/notes/fem-solver.md``), and it stays on the
-  solver's device.
+  assembled once. K is a torch CSR tensor: torch's CSR × vector (MKL, int32 indices, one thread)
+  measured 1.3–2.2× faster than scipy's on 2e3–2e5 DOF triangle meshes (``docs/notes/fem-solver.md``)
+  and 1.2–1.45× on the 12k-dof T3 and 5.6k-dof Tet4 of ``bench/step_paths.py`` (minimum of
+  interleaved samples), and it stays on the solver's device. With more than one torch thread on a
+  loaded machine the same product's median rose to milliseconds (threads waiting on each other), so
+  the solver runs small problems on one thread.
 - **finite-strain path** (a material with ``finite_strain = True``, on an assembly in ``"gradient"``
   mode; total Lagrangian): ``H = B₀ u`` → ``F = I + H`` → one batched ``P = material.stress(F)``
   (first Piola–Kirchhoff, (n_cells, nq, d, d)) → ``f = B₀ᵀ (w P)``. The same two sparse products as
-  the material path (B₀ has as many non-zeros as the Mandel B), plus one addition for F.
+  the material path (B₀ has as many non-zeros as the Mandel B; the weights w are folded into the
+  stored Bᵀ), plus one addition for F. The invariant laws evaluate P in closed form, entry by entry
+  (:mod:`fem.materials.hyperelastic.closed_form`).
   The stored energy is ``Σ w ψ(F)``.
 
 What the solver keeps as "strain" and "stress" of a state is the assembly's layout: Mandel ε and σ,
