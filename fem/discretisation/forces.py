@@ -5,13 +5,18 @@ Two paths, chosen once per run:
 - **material path** (any material): ``ε = B u`` → one batched ``material.stress(ε)`` over all
   (n_cells, nq) quadrature points → ``f = Bᵀ (w σ)``; two sparse products plus the material call.
 - **linear path** (a material whose ``linear_stiffness()`` returns a matrix): ``f = K u`` with K
-  assembled once. K is a torch CSR tensor: torch's CSR × vector (MKL) measured 1.3–2.2× faster than
-  scipy's on 2e3–2e5 DOF triangle meshes here (``docs/notes/fem-solver.md``), and it stays on the
-  solver's device.
+  assembled once. K is a torch CSR tensor: torch's CSR × vector (MKL, int32 indices, one thread)
+  measured 1.3–2.2× faster than scipy's on 2e3–2e5 DOF triangle meshes (``docs/notes/fem-solver.md``)
+  and 1.2–1.45× on the 12k-dof T3 and 5.6k-dof Tet4 of ``bench/step_paths.py`` (minimum of
+  interleaved samples), and it stays on the solver's device. With more than one torch thread on a
+  loaded machine the same product's median rose to milliseconds (threads waiting on each other), so
+  the solver runs small problems on one thread.
 - **finite-strain path** (a material with ``finite_strain = True``, on an assembly in ``"gradient"``
   mode; total Lagrangian): ``H = B₀ u`` → ``F = I + H`` → one batched ``P = material.stress(F)``
   (first Piola–Kirchhoff, (n_cells, nq, d, d)) → ``f = B₀ᵀ (w P)``. The same two sparse products as
-  the material path (B₀ has as many non-zeros as the Mandel B), plus one addition for F.
+  the material path (B₀ has as many non-zeros as the Mandel B; the weights w are folded into the
+  stored Bᵀ), plus one addition for F. The invariant laws evaluate P in closed form, entry by entry
+  (:mod:`fem.materials.hyperelastic.closed_form`).
   The stored energy is ``Σ w ψ(F)``.
 
 What the solver keeps as "strain" and "stress" of a state is the assembly's layout: Mandel ε and σ,
@@ -29,7 +34,7 @@ import torch
 
 from fem.core import mandel
 from fem.core.errors import FemError
-from fem.core.kinematics import determinant
+from fem.core.kinematics import volume_ratio
 from fem.materials.protocol import is_finite_strain
 from fem.discretisation.sparse import torch_csr
 
@@ -134,15 +139,21 @@ class InternalForce:
         if not self.finite:
             return {"strain": symmetric_components(mandel.to_tensor(eps.mean(dim=1), a.kinematics)),
                     "stress": symmetric_components(mandel.to_tensor(sig.mean(dim=1), a.kinematics))}
+        # entry by entry on (n_cells, nq) views: only the components written out are formed (E and σ are
+        # symmetric), and no batched 2×2/3×3 product runs (those cost ~10x their arithmetic here)
         d = a.dim
-        eye = torch.eye(d, dtype=eps.dtype, device=eps.device)
-        f = eps.reshape(a.n_cells, a.nq, d, d) + eye
-        p = sig.reshape(a.n_cells, a.nq, d, d)
-        j = determinant(f)
-        green = 0.5 * (f.transpose(-1, -2) @ f - eye)
-        cauchy = (p @ f.transpose(-1, -2)) / j[..., None, None]
-        return {"green_lagrange_strain": symmetric_components(green.mean(dim=1)),
-                "cauchy_stress": symmetric_components(cauchy.mean(dim=1)),
+        f = [[x + (1.0 if i == k else 0.0) for k, x in enumerate(row.unbind(-1))]
+             for i, row in enumerate(eps.reshape(a.n_cells, a.nq, d, d).unbind(-2))]
+        p = [list(row.unbind(-1)) for row in sig.reshape(a.n_cells, a.nq, d, d).unbind(-2)]
+        j = volume_ratio(eps.reshape(a.n_cells, a.nq, d, d))
+        inv_j = 1.0 / j
+        green, cauchy = [], []
+        for i, k in COMPONENT_PAIRS[d]:
+            e = sum(f[m][i] * f[m][k] for m in range(d))
+            green.append((0.5 * (e - 1.0) if i == k else 0.5 * e).mean(dim=1))
+            cauchy.append((sum(p[i][m] * f[k][m] for m in range(d)) * inv_j).mean(dim=1))
+        return {"green_lagrange_strain": torch.stack(green, -1).cpu().numpy(),
+                "cauchy_stress": torch.stack(cauchy, -1).cpu().numpy(),
                 "volume_ratio": j.mean(dim=1).cpu().numpy()}
 
     @torch.no_grad()

@@ -70,13 +70,21 @@ class StretchDomain:
         if F.ndim < 2 or F.shape[-2] != d or d not in (2, 3):
             raise FemError(f"StretchDomain.contains: expected F of shape (..., d, d) with d in (2, 3), "
                            f"received {tuple(F.shape)}")
-        J = determinant(F)
-        trC = (F * F).sum((-1, -2))
-        j_ok = (J >= self.J_lo) & (J <= self.J_hi)
-        hi_sure = trC <= self.lam_hi**2
-        lo_sure = J**2 >= self.lam_lo**2 * (trC / (d - 1)) ** (d - 1)
-        inside = j_ok & hi_sure & lo_sure
-        undecided = j_ok & ~(hi_sure & lo_sure)
+        # entry by entry on F's columns, comparisons in place: this runs on every point at every step
+        F = F.detach()                   # a yes/no answer: no graph, and the sums below run in place
+        c = F.reshape(-1, d * d).unbind(-1)
+        J = determinant(F).reshape(-1)
+        trC = c[0] * c[0]
+        for x in c[1:]:
+            trC.addcmul_(x, x)
+        j_ok = J >= self.J_lo
+        j_ok &= J <= self.J_hi
+        sure = trC <= self.lam_hi**2
+        sure &= (J * J) >= (trC.div_(d - 1).pow_(d - 1)).mul_(self.lam_lo**2)
+        inside = j_ok & sure
+        undecided = j_ok & ~sure
+        shape = F.shape[:-2]
+        inside, undecided = inside.reshape(shape), undecided.reshape(shape)
         if bool(undecided.any()):
             lam = principal_stretches(F[undecided])
             inside[undecided] = (lam[..., 0] >= self.lam_lo) & (lam[..., -1] <= self.lam_hi)

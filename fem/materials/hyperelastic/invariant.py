@@ -22,6 +22,7 @@ from typing import NamedTuple
 import torch
 
 from fem.materials.hyperelastic.base import EigenParts, HyperelasticLaw
+from fem.materials.hyperelastic.closed_form import flat_invariants, invariant_stress
 from fem.materials.hyperelastic.kinematics import check_F, invariants
 from fem.core.interval import Interval
 
@@ -69,8 +70,15 @@ class InvariantLaw(HyperelasticLaw):
 
     # -- the fem protocol ------------------------------------------------------------------
     def stress(self, F: torch.Tensor) -> torch.Tensor:
-        """First Piola–Kirchhoff P = ∂ψ/∂F: (..., d, d) -> (..., d, d)."""
+        """First Piola–Kirchhoff P = ∂ψ/∂F: (..., d, d) -> (..., d, d), in closed form entry by entry
+        (:func:`fem.materials.hyperelastic.closed_form.invariant_stress`: the per-step path)."""
         check_F(F, f"{type(self).__name__}.stress")
+        return invariant_stress(F, self.first_derivatives)
+
+    def stress_by_tensors(self, F: torch.Tensor) -> torch.Tensor:
+        """The same P by the tensor formula ``2W₁ F + 2W₂ (I1 F − F C) + W_J cof F`` with batched 2×2/3×3
+        products: (..., d, d) -> (..., d, d). The reference :meth:`stress` is tested against (slower)."""
+        check_F(F, f"{type(self).__name__}.stress_by_tensors")
         I1, I2, J, C, cof = invariants(F)
         w1, w2, wj = (torch.as_tensor(v, dtype=F.dtype, device=F.device)[..., None, None]
                       for v in self.first_derivatives(I1, I2, J))
@@ -79,8 +87,9 @@ class InvariantLaw(HyperelasticLaw):
     def energy(self, F: torch.Tensor) -> torch.Tensor:
         """Strain-energy density per reference volume: (..., d, d) -> (...)."""
         check_F(F, f"{type(self).__name__}.energy")
-        I1, I2, J, _, _ = invariants(F)
-        return self.energy_invariants(I1, I2, J)
+        _, _, I1, I2, J, _ = flat_invariants(F)
+        shape = F.shape[:-2]
+        return self.energy_invariants(I1.reshape(shape), I2.reshape(shape), J.reshape(shape))
 
     def eigen_parts(self, lam1, lam2, lam3, J=None, I1_max=None) -> EigenParts:
         lam = (lam1, lam2, lam3)
