@@ -50,6 +50,7 @@ from fem.materials.hyperelastic.invariant import Derivatives, InvariantLaw
 from fem.materials.hyperelastic.kinematics import check_F, cofactor, determinant
 from fem.materials.hyperelastic.separable import symmetric_matrix_function
 from lipmat.errors import CertificateError, LipmatError
+from lipmat.models._scan import BranchScan
 from lipmat.models.hyperelastic import NeuralHyperelastic
 
 __all__ = ["NeuralViscoelastic", "branch_root", "GlassyIsotropic"]
@@ -207,13 +208,16 @@ class NeuralViscoelastic(nn.Module):
         return (eta / (2.0 * dt[..., None]) * ((G - G_n) ** 2).sum((-1, -2))).sum(-1)
 
     # -- uniaxial incompressible histories (fitting, prediction) -----------------------------------
-    def uniaxial_history(self, lam: torch.Tensor, dt: torch.Tensor, *, return_state: bool = False):
+    def uniaxial_history(self, lam: torch.Tensor, dt: torch.Tensor, *, return_state: bool = False,
+                         scan: bool = True):
         """Nominal stress P₁ (Pa) along uniaxial incompressible histories.
 
         lam: (T, B) stretch λ(tₙ) of B histories; dt: (T, B) step to tₙ (dt[0] ignored: virgin state at t₀).
         Returns (T, B); with ``return_state`` also (g₁, g₂) of shape (T, B, N). F = diag(λ, λ^(-1/2), λ^(-1/2))
         is coaxial with G = diag(g₁, g₂, g₂), so the matrix update is the scalar :func:`branch_root` per
-        eigenvalue — the same function :meth:`update` applies to the eigenvalues of Gₙ − rC.
+        eigenvalue — the same function :meth:`update` applies to the eigenvalues of Gₙ − rC. ``scan``: run
+        the recursion in :class:`lipmat.models._scan.BranchScan` (numpy, exact adjoint; default) or as a
+        plain torch loop.
         """
         lam = torch.as_tensor(lam, dtype=torch.float64)
         dt = torch.as_tensor(dt, dtype=torch.float64)
@@ -222,16 +226,20 @@ class NeuralViscoelastic(nn.Module):
                               f"{tuple(lam.shape)} and {tuple(dt.shape)}")
         c1, c2 = lam**2, 1.0 / lam
         r_all = dt[..., None] / self.tau()
-        g1 = torch.ones(lam.shape[1], self.n_branches, dtype=torch.float64)
-        g2 = torch.ones_like(g1)
-        s1, s2 = [g1], [g2]
-        for n in range(1, lam.shape[0]):
-            r = r_all[n]
-            g1 = branch_root(g1 - r * c1[n, :, None], r)
-            g2 = branch_root(g2 - r * c2[n, :, None], r)
-            s1.append(g1)
-            s2.append(g2)
-        g1, g2 = torch.stack(s1), torch.stack(s2)
+        if scan:
+            g = BranchScan.apply(torch.stack([c1, c2], -1), r_all)
+            g1, g2 = g[..., 0], g[..., 1]
+        else:                                   # the plain torch loop (reference for the scan's adjoint)
+            g1 = torch.ones(lam.shape[1], self.n_branches, dtype=torch.float64)
+            g2 = torch.ones_like(g1)
+            s1, s2 = [g1], [g2]
+            for n in range(1, lam.shape[0]):
+                r = r_all[n]
+                g1 = branch_root(g1 - r * c1[n, :, None], r)
+                g2 = branch_root(g2 - r * c2[n, :, None], r)
+                s1.append(g1)
+                s2.append(g2)
+            g1, g2 = torch.stack(s1), torch.stack(s2)
         P = (self.equilibrium_cauchy_uniaxial(lam) + self.branch_cauchy_uniaxial(lam, g1, g2)) / lam
         return (P, (g1, g2)) if return_state else P
 
