@@ -7,10 +7,7 @@
 - :mod:`lipmat.fitting.metrics` — R², MAPE and the other per-curve figures of a fit report.
 - :mod:`lipmat.fitting.stress_strain` — :func:`fit` of a σ(ε) law (1D, small strain) -> :class:`FitResult`.
 - :mod:`lipmat.fitting.hyperelastic` — :func:`fit_hyperelastic` of a P(F) law on several tests at once.
-- :mod:`lipmat.fitting.histories` — time-stamped tests (histories) and their per-curve metrics.
-- :mod:`lipmat.fitting.viscoelastic` — :func:`fit_viscoelastic` of the finite-strain law with memory, and
-  the Prony–Ogden baseline :func:`fit_prony`.
-- :mod:`lipmat.fitting.plots` — the fit figure; :mod:`lipmat.fitting.history_plots` — loops and relaxation.
+- :mod:`lipmat.fitting.plots` — the fit figure.
 
 May import: lipmat.errors, lipmat.lipschitz, lipmat.models, lipmat.io, lipmat.certify, fem.
 """
