@@ -132,7 +132,7 @@ def fit_viscoelastic(data, *, branches: int = 8, stress_unit: str | None = None,
         domain = data_domain(histories)
     elif not isinstance(domain, StretchDomain):
         domain = StretchDomain(*[float(v) for v in domain])
-    mu_v = float(law.mu().sum())
+    mu_v = float(law.mu().detach().sum())
     G_eq = law.equilibrium.shear_modulus
     K = DEFAULT_BULK_RATIO * (G_eq + mu_v) - 2.0 * mu_v / 3.0 if K is None else float(K)
     law = _with_equilibrium(law, law.equilibrium.with_options(K=K, domain=domain))
@@ -146,7 +146,7 @@ def fit_viscoelastic(data, *, branches: int = 8, stress_unit: str | None = None,
         report["predicted"] = evaluate(law, load_histories(evaluate_on, stress_unit=stress_unit))
     base = None
     if baseline:
-        base, base_report = fit_prony(histories, terms=baseline_terms)
+        base, base_report = fit_prony(histories, terms=baseline_terms, epochs=epochs, lbfgs_steps=lbfgs_steps)
         report["baseline"] = base_report
     if certify:
         report["certificate"] = law.certificate("3d")

@@ -258,7 +258,7 @@ class NeuralViscoelastic(nn.Module):
     def glassy_isotropic(self) -> GlassyIsotropic:
         if self.domain is None:
             raise CertificateError("NeuralViscoelastic has no certified domain (its equilibrium law has domain=None)")
-        return GlassyIsotropic(self.equilibrium, float(self.mu().sum()), self.domain)
+        return GlassyIsotropic(self.equilibrium, float(self.mu().detach().sum()), self.domain)
 
     def certificate(self, kinematics: str = "3d") -> dict:
         """{bound, isotropic, branches, ...}: bound ≥ λ_max(∂P_{n+1}/∂F_{n+1}) for every F in the domain,
@@ -268,7 +268,7 @@ class NeuralViscoelastic(nn.Module):
         if cached is not None and cached[0] == key:
             return cached[1]
         iso = self.glassy_isotropic().certificate(kinematics)
-        mu_v = float(self.mu().sum())
+        mu_v = float(self.mu().detach().sum())
         branches = mu_v / self.domain.lam_lo ** 2
         out = {"bound": iso.bound + branches, "isotropic": iso.bound, "isotropic_found": iso.found,
                "isotropic_at": list(iso.at), "branches": branches, "mu_v": mu_v, "kinematics": kinematics,
