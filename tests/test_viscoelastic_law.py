@@ -31,6 +31,8 @@ def make_law(domain=DOMAIN, seed=0):
             for p in r.parameters():
                 p.add_(0.3 * torch.randn(p.shape, generator=gen, dtype=torch.float64))
     law = NeuralViscoelastic(eq, [3e4, 1e4, 5e3], [0.3, 10.0, 500.0])
+    with torch.no_grad():
+        law.stretch_exponent.copy_(torch.tensor([0.5, -0.3, 1.2], dtype=torch.float64))
     for p in law.parameters():
         p.requires_grad_(False)
     return law
@@ -41,17 +43,26 @@ def rotations(n, gen):
     return q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
 
 
-def random_triples(law, n, gen, domain=DOMAIN):
-    """F in the domain, G in the invariant set spec ⊂ [1/λ_hi², 1/λ_lo²], Δt log-uniform in [1e-8, 1e4] s."""
+def random_stretches(n, gen, domain=DOMAIN):
+    """Principal stretches (m, 3), m <= n, uniform in log λ₁, log λ₂ and in J over the domain."""
     lo, hi = math.log(domain.lam_lo), math.log(domain.lam_hi)
     l1 = torch.empty(4 * n, dtype=torch.float64).uniform_(lo, hi, generator=gen).exp()
     l2 = torch.empty(4 * n, dtype=torch.float64).uniform_(lo, hi, generator=gen).exp()
     J = torch.empty(4 * n, dtype=torch.float64).uniform_(domain.J_lo, domain.J_hi, generator=gen)
     l3 = J / (l1 * l2)
     ok = (l3 >= domain.lam_lo) & (l3 <= domain.lam_hi)
-    s = torch.stack([l1, l2, l3], -1)[ok][:n]
+    return torch.stack([l1, l2, l3], -1)[ok][:n]
+
+
+def random_triples(law, n, gen, domain=DOMAIN):
+    """F in the domain, G in the invariant set spec ⊂ [1/λ_hi², 1/λ_lo²], Δt log-uniform in [1e-8, 1e4] s
+    (and Fₙ, the start of the step, for the state-dependent relaxation times: law.last_F)."""
+    lo, hi = math.log(domain.lam_lo), math.log(domain.lam_hi)
+    s = random_stretches(n, gen, domain)
     m = len(s)
     F = rotations(m, gen) @ torch.diag_embed(s) @ rotations(m, gen)
+    s_n = random_stretches(4 * m, gen, domain)[:m]
+    law.last_F = rotations(m, gen) @ torch.diag_embed(s_n) @ rotations(m, gen)
     N = law.n_branches
     ge = torch.empty(m, N, 3, dtype=torch.float64).uniform_(-2 * hi, -2 * lo, generator=gen).exp()
     Q = rotations(m * N, gen).reshape(m, N, 3, 3)
@@ -60,8 +71,9 @@ def random_triples(law, n, gen, domain=DOMAIN):
     return F, G, dt
 
 
-def algorithmic_tangent(law, F, G, dt):
-    return tangent_by_autograd(lambda x: law.update(x, G, dt)[0], F)
+def algorithmic_tangent(law, F, G, dt, F_n=None):
+    """∂P_{n+1}/∂F_{n+1} by autograd through the update (Gₙ, Δt, Fₙ fixed): (..., 9, 9)."""
+    return tangent_by_autograd(lambda x: law.update(x, G, dt, F_n)[0], F)
 
 
 def test_branch_root_solves_its_equation_without_cancellation():
@@ -152,8 +164,8 @@ def test_dissipation_is_non_negative_and_is_the_work_of_the_driving_force():
     law = make_law()
     gen = torch.Generator().manual_seed(5)
     F, G_n, dt = random_triples(law, 300, gen)
-    _, G = law.update(F, G_n, dt)
-    D = law.dissipation(G_n, G, dt)
+    _, G = law.update(F, G_n, dt, law.last_F)
+    D = law.dissipation(G_n, G, dt, law.last_F)
     assert bool((D >= 0).all())
     C = (F.transpose(-1, -2) @ F).unsqueeze(-3)
     drive = -0.5 * law.mu()[:, None, None] * (C - torch.linalg.inv(G))      # −∂Ψ/∂G at G_{n+1}
@@ -168,10 +180,12 @@ def test_uniaxial_history_is_the_3d_update_on_the_coaxial_state():
     dt = torch.diff(t, prepend=t[:1])[:, None]
     P = law.uniaxial_history(lam, dt)
     G = law.initial_state((), 3)
+    F_n = None
     for n in range(1, len(t)):
         l = lam[n, 0]
         F = torch.diag(torch.stack([l, l**-0.5, l**-0.5]))
-        P3, G = law.update(F, G, dt[n, 0])
+        P3, G = law.update(F, G, dt[n, 0], F_n)
+        F_n = F
         sig = P3 @ F.T                                  # J = 1: Cauchy; σ₃ = 0 fixes the pressure
         assert float(sig[0, 0] - sig[2, 2]) / float(l) == pytest.approx(float(P[n, 0]), rel=1e-10, abs=1e-8)
 
@@ -199,7 +213,7 @@ def test_algorithmic_tangent_is_symmetric_and_below_the_certificate():
     assert cert["bound"] == pytest.approx(cert["isotropic"] + float(law.mu().sum()) / DOMAIN.lam_lo**2)
     gen = torch.Generator().manual_seed(7)
     F, G, dt = random_triples(law, 1500, gen)
-    A = algorithmic_tangent(law, F, G, dt)
+    A = algorithmic_tangent(law, F, G, dt, law.last_F)
     assert float((A - A.transpose(-1, -2)).abs().max()) <= 1e-9 * float(A.abs().max())
     top = torch.linalg.eigvalsh(0.5 * (A + A.transpose(-1, -2)))[:, -1]
     assert float(top.max()) <= cert["bound"]
@@ -248,7 +262,7 @@ def test_certificate_at_1e5_random_triples():
     found, count = -math.inf, 0
     while count < 100_000:
         F, G, dt = random_triples(law, 10_000, gen)
-        A = algorithmic_tangent(law, F, G, dt)
+        A = algorithmic_tangent(law, F, G, dt, law.last_F)
         top = torch.linalg.eigvalsh(0.5 * (A + A.transpose(-1, -2)))[:, -1]
         assert float(top.max()) <= cert["bound"]
         found, count = max(found, float(top.max())), count + len(F)

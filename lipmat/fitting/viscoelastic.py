@@ -138,7 +138,8 @@ def fit_viscoelastic(data, *, branches: int = 8, stress_unit: str | None = None,
     law = _with_equilibrium(law, law.equilibrium.with_options(K=K, domain=domain))
     report = {"model": law.name, "curves": evaluate(law, histories), "predicted": [],
               "domain": domain.as_dict(), "shear_modulus_eq": G_eq, "shear_modulus_glassy": G_eq + mu_v,
-              "bulk_modulus_eq": K, "branches": {"mu": law.mu().tolist(), "tau": law.tau().tolist()},
+              "bulk_modulus_eq": K, "branches": {"mu": law.mu().tolist(), "tau": law.tau().tolist(),
+                                                     "stretch_exponent": law.stretch_exponent.tolist()},
               "final_loss": final, "epochs": epochs, "lbfgs_steps": lbfgs_steps, "lr": lr, "seed": seed,
               "fit_seconds": fit_seconds, "dissipation_min": dissipation_min(law, batch),
               "provenance": [h.provenance for h in histories], "certificate": None, "baseline": None}
@@ -157,6 +158,7 @@ def fit_viscoelastic(data, *, branches: int = 8, stress_unit: str | None = None,
 
 def _with_equilibrium(law: NeuralViscoelastic, eq: NeuralHyperelastic) -> NeuralViscoelastic:
     out = NeuralViscoelastic(eq, law.mu().detach(), law.tau().detach())
+    out.stretch_exponent.data.copy_(law.stretch_exponent.detach())
     for p in out.parameters():
         p.requires_grad_(False)
     return out.eval()
@@ -164,10 +166,11 @@ def _with_equilibrium(law: NeuralViscoelastic, eq: NeuralHyperelastic) -> Neural
 
 @torch.no_grad()
 def dissipation_min(law: NeuralViscoelastic, batch: HistoryBatch) -> float:
-    """Smallest step dissipation Σ ηₖ/(2Δt)(Δg₁² + 2Δg₂²) (J/m³) over every step of every history."""
+    """Smallest step dissipation Σ ηₖ/(2Δt)(Δg₁² + 2Δg₂²) (ηₖ = μₖτₖ(state at the start of the step)) (J/m³) over every step of every history."""
     _, (g1, g2) = law.uniaxial_history(batch.lam, batch.dt, return_state=True)
     dt = batch.dt[1:, :, None]
-    eta = law.mu() * law.tau()
+    lam_prev = batch.lam[:-1]
+    eta = law.mu() * law.relaxation_times(lam_prev**2 + 2.0 / lam_prev)
     step = (eta / (2.0 * torch.where(dt > 0, dt, torch.ones_like(dt)))
             * (torch.diff(g1, dim=0) ** 2 + 2.0 * torch.diff(g2, dim=0) ** 2)).sum(-1)
     return float(step[batch.dt[1:] > 0].min())
@@ -185,6 +188,7 @@ def fit_prony(data, *, terms: int = 10, ogden_terms: int = 3, stress_unit: str |
     alpha = [1.5, 4.0, -2.0][:ogden_terms] + [1.0] * max(0, ogden_terms - 3)
     mu = [0.3 * peak / a for a in alpha]                     # μₚαₚ > 0 at the start
     model = PronyOgden(mu, alpha, log_spaced(*TAU_RANGE, terms))
+    model.log_tau.requires_grad_(False)          # fixed, log-spaced times: the g's carry the spectrum
     final = _train(model, batch, de if epochs is None else epochs, dl if lbfgs_steps is None else lbfgs_steps,
                    dr if lr is None else lr)
     for p in model.parameters():

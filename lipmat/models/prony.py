@@ -29,6 +29,9 @@ from lipmat.models._scan import LinearScan
 
 __all__ = ["PronyOgden"]
 
+#: Bound of the Ogden exponents' magnitude.
+ALPHA_MAX = 12.0
+
 
 class PronyOgden(nn.Module):
     """Ogden-``ogden_terms`` instantaneous law relaxed by ``terms`` Prony terms (module docstring).
@@ -48,9 +51,16 @@ class PronyOgden(nn.Module):
             raise LipmatError(f"PronyOgden: expected mu, alpha of one length and tau > 0, received mu={mu.tolist()}, "
                               f"alpha={alpha.tolist()}, tau={tau.tolist()}")
         self.mu = nn.Parameter(mu.clone())
-        self.alpha = nn.Parameter(alpha.clone())
+        if not bool((alpha.abs() < ALPHA_MAX).all()):
+            raise LipmatError(f"PronyOgden: expected |alpha| < {ALPHA_MAX}, received {alpha.tolist()}")
+        self.raw_alpha = nn.Parameter(ALPHA_MAX * torch.atanh(alpha / ALPHA_MAX))
         self.log_tau = nn.Parameter(tau.log())
         self.logits = nn.Parameter(torch.zeros(len(tau) + 1, dtype=torch.float64))
+
+    @property
+    def alpha(self) -> torch.Tensor:
+        """(ogden_terms,) exponents αₚ = A·tanh(raw/A), |αₚ| < A = ALPHA_MAX (keeps λ^α finite in training)."""
+        return ALPHA_MAX * torch.tanh(self.raw_alpha / ALPHA_MAX)
 
     @property
     def terms(self) -> int:

@@ -143,6 +143,7 @@ class NeuralViscoelastic(nn.Module):
         self.equilibrium = equilibrium
         self.log_mu = nn.Parameter(mu.log())
         self.log_tau = nn.Parameter(tau.log())
+        self.stretch_exponent = nn.Parameter(torch.zeros_like(mu))
 
     @property
     def n_branches(self) -> int:
@@ -155,6 +156,11 @@ class NeuralViscoelastic(nn.Module):
     def tau(self) -> torch.Tensor:
         """(N,) relaxation times τₖ = ηₖ/μₖ (s), differentiable."""
         return self.log_tau.exp()
+
+    def relaxation_times(self, I1_n: torch.Tensor) -> torch.Tensor:
+        """τₖ(state) = τₖ·(I1ₙ/3)^aₖ (s): (...) -> (..., N); I1ₙ = tr Cₙ at the start of the step, aₖ learned.
+        Positive for every state; frozen over a step, so the step stays a convex minimisation."""
+        return self.tau() * torch.exp(self.stretch_exponent * torch.log(I1_n / 3.0)[..., None])
 
     @property
     def domain(self) -> StretchDomain | None:
@@ -170,9 +176,11 @@ class NeuralViscoelastic(nn.Module):
         eye = torch.eye(d, dtype=torch.float64)
         return eye.expand(*batch_shape, self.n_branches, d, d).clone()
 
-    def update(self, F: torch.Tensor, G_n: torch.Tensor, dt) -> tuple[torch.Tensor, torch.Tensor]:
-        """One step: (F_{n+1} (..., d, d), Gₙ (..., N, d, d), Δt float or (...)) -> (P_{n+1} (..., d, d),
-        G_{n+1} (..., N, d, d)). Backward Euler in G (module docstring), unconditionally stable."""
+    def update(self, F: torch.Tensor, G_n: torch.Tensor, dt, F_n: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step: (F_{n+1} (..., d, d), Gₙ (..., N, d, d), Δt float or (...), Fₙ (..., d, d) or None = I)
+        -> (P_{n+1} (..., d, d), G_{n+1} (..., N, d, d)). Backward Euler in G with the relaxation times
+        of the state at the start of the step (module docstring), unconditionally stable."""
         d = check_F(F, "NeuralViscoelastic.update")
         if G_n.shape[-3:] != (self.n_branches, d, d):
             raise LipmatError(f"NeuralViscoelastic.update: expected G of shape (..., {self.n_branches}, {d}, {d}), "
@@ -181,7 +189,11 @@ class NeuralViscoelastic(nn.Module):
         if bool((dt < 0).any()):
             raise LipmatError(f"NeuralViscoelastic.update: expected a step dt >= 0, received {dt.min().item():.6g}")
         C = (F.transpose(-1, -2) @ F).unsqueeze(-3)
-        r = dt[..., None] / self.tau()
+        if F_n is None:
+            I1_n = torch.full(F.shape[:-2], 3.0, dtype=F.dtype)
+        else:
+            I1_n = (F_n * F_n).sum((-1, -2)) + (1.0 if d == 2 else 0.0)
+        r = dt[..., None] / self.relaxation_times(I1_n)
         G = branch_update(G_n, C, r)
         return self.glassy_stress(F, G), G
 
@@ -200,10 +212,13 @@ class NeuralViscoelastic(nn.Module):
         branch = 0.5 * self.mu() * (tr - Ce.shape[-1] - torch.logdet(Ce))
         return self.equilibrium.energy(F) + branch.sum(-1)
 
-    def dissipation(self, G_n: torch.Tensor, G: torch.Tensor, dt) -> torch.Tensor:
-        """Energy dissipated over a step, Σ ηₖ/(2Δt) |G_{n+1} − Gₙ|² = −Σ ∂Ψ/∂Gₖ : ΔGₖ ≥ 0 (J/m³):
-        (..., N, d, d) twice, Δt > 0 -> (...)."""
-        eta = self.mu() * self.tau()
+    def dissipation(self, G_n: torch.Tensor, G: torch.Tensor, dt, F_n: torch.Tensor | None = None) -> torch.Tensor:
+        """Energy dissipated over a step, Σ ηₖ/(2Δt) |G_{n+1} − Gₙ|² = −Σ ∂Ψ/∂Gₖ : ΔGₖ ≥ 0 (J/m³), with
+        ηₖ = μₖτₖ(state at Fₙ): (..., N, d, d) twice, Δt > 0 (...), Fₙ (..., d, d) or None -> (...)."""
+        d = G.shape[-1]
+        I1_n = torch.full(G.shape[:-3], 3.0, dtype=G.dtype) if F_n is None else \
+            (F_n * F_n).sum((-1, -2)) + (1.0 if d == 2 else 0.0)
+        eta = self.mu() * self.relaxation_times(I1_n)
         dt = torch.as_tensor(dt, dtype=G.dtype)
         return (eta / (2.0 * dt[..., None]) * ((G - G_n) ** 2).sum((-1, -2))).sum(-1)
 
@@ -225,7 +240,8 @@ class NeuralViscoelastic(nn.Module):
             raise LipmatError(f"uniaxial_history: expected lam and dt of the same shape (T, B), received "
                               f"{tuple(lam.shape)} and {tuple(dt.shape)}")
         c1, c2 = lam**2, 1.0 / lam
-        r_all = dt[..., None] / self.tau()
+        lam_prev = torch.cat([lam[:1], lam[:-1]])
+        r_all = dt[..., None] / self.relaxation_times(lam_prev**2 + 2.0 / lam_prev)
         if scan:
             g = BranchScan.apply(torch.stack([c1, c2], -1), r_all)
             g1, g2 = g[..., 0], g[..., 1]
