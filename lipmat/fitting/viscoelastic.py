@@ -37,7 +37,7 @@ from lipmat.models.viscoelastic import DEFAULT_BULK_RATIO, NeuralViscoelastic
 log = logging.getLogger(__name__)
 
 #: Adam epochs, L-BFGS iterations, Adam rate (viscoelastic law).
-DEFAULTS = (300, 300, 0.03)
+DEFAULTS = (600, 300, 0.03)
 #: Same for the Prony baseline.
 BASELINE_DEFAULTS = (300, 300, 0.03)
 #: Relaxation times of the initial branches / Prony terms span [TAU_RANGE] (s).

@@ -11,9 +11,11 @@ symmetric positive definite, Gₖ = I in the virgin state. Each branch energy is
 neo-Hookean energy of Fₑ: ≥ 0 and zero exactly at Cₑ = I. Written in G it is
 μ/2 (C : G − ln det G) − μ ln J − 3μ/2: linear plus convex in G.
 
-Flow (a generalised standard material): dissipation potential φₖ(Ġ) = ηₖ/4 |Ġ|² (Frobenius), ηₖ = μₖτₖ,
-so −∂Ψ/∂Gₖ = ∂φₖ/∂Ġₖ gives Ġ = −(C − G⁻¹)/τₖ and the dissipation rate D = Σ ηₖ/2 |Ġₖ|² ≥ 0 for every
-state and rate. At small strain the branch is a linear Maxwell element of shear modulus μₖ and
+Flow (a generalised standard material): dissipation potential φₖ(Ġ) = ηₖ/4 |Ġ|² (Frobenius),
+ηₖ = μₖτₖ(state), so −∂Ψ/∂Gₖ = ∂φₖ/∂Ġₖ gives Ġ = −(C − G⁻¹)/τₖ and the dissipation rate
+D = Σ ηₖ/2 |Ġₖ|² ≥ 0 for every state and rate. The relaxation times depend on the state at the start
+of the step, τₖ(I1ₙ/3)^aₖ (learned τₖ > 0, aₖ; :meth:`NeuralViscoelastic.relaxation_times`), and are
+frozen over the step. At small strain a branch is a linear Maxwell element of shear modulus μₖ and
 relaxation time τₖ.
 
 Update over a step (backward Euler, the minimiser of the incremental potential)::
