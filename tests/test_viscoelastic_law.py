@@ -32,7 +32,7 @@ def make_law(domain=DOMAIN, seed=0):
                 p.add_(0.3 * torch.randn(p.shape, generator=gen, dtype=torch.float64))
     law = NeuralViscoelastic(eq, [3e4, 1e4, 5e3], [0.3, 10.0, 500.0])
     with torch.no_grad():
-        law.stretch_exponent.copy_(torch.tensor([0.5, -0.3, 1.2], dtype=torch.float64))
+        law.raw_exponent.copy_(torch.tensor([0.5, -0.3, 1.2], dtype=torch.float64))
     for p in law.parameters():
         p.requires_grad_(False)
     return law

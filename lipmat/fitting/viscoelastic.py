@@ -37,7 +37,7 @@ from lipmat.models.viscoelastic import DEFAULT_BULK_RATIO, NeuralViscoelastic
 log = logging.getLogger(__name__)
 
 #: Adam epochs, L-BFGS iterations, Adam rate (viscoelastic law).
-DEFAULTS = (600, 300, 0.03)
+DEFAULTS = (1000, 500, 0.03)
 #: Same for the Prony baseline.
 BASELINE_DEFAULTS = (300, 300, 0.03)
 #: Relaxation times of the initial branches / Prony terms span [TAU_RANGE] (s).
@@ -139,7 +139,7 @@ def fit_viscoelastic(data, *, branches: int = 8, stress_unit: str | None = None,
     report = {"model": law.name, "curves": evaluate(law, histories), "predicted": [],
               "domain": domain.as_dict(), "shear_modulus_eq": G_eq, "shear_modulus_glassy": G_eq + mu_v,
               "bulk_modulus_eq": K, "branches": {"mu": law.mu().tolist(), "tau": law.tau().tolist(),
-                                                     "stretch_exponent": law.stretch_exponent.tolist()},
+                                                     "stretch_exponent": law.stretch_exponent().tolist()},
               "final_loss": final, "epochs": epochs, "lbfgs_steps": lbfgs_steps, "lr": lr, "seed": seed,
               "fit_seconds": fit_seconds, "dissipation_min": dissipation_min(law, batch),
               "provenance": [h.provenance for h in histories], "certificate": None, "baseline": None}
@@ -158,7 +158,7 @@ def fit_viscoelastic(data, *, branches: int = 8, stress_unit: str | None = None,
 
 def _with_equilibrium(law: NeuralViscoelastic, eq: NeuralHyperelastic) -> NeuralViscoelastic:
     out = NeuralViscoelastic(eq, law.mu().detach(), law.tau().detach())
-    out.stretch_exponent.data.copy_(law.stretch_exponent.detach())
+    out.raw_exponent.data.copy_(law.raw_exponent.detach())
     for p in out.parameters():
         p.requires_grad_(False)
     return out.eval()

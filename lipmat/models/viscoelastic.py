@@ -145,7 +145,7 @@ class NeuralViscoelastic(nn.Module):
         self.equilibrium = equilibrium
         self.log_mu = nn.Parameter(mu.log())
         self.log_tau = nn.Parameter(tau.log())
-        self.stretch_exponent = nn.Parameter(torch.zeros_like(mu))
+        self.raw_exponent = nn.Parameter(torch.full_like(mu, -4.0))   # aₖ = softplus(raw) ≈ 0.018 at the start
 
     @property
     def n_branches(self) -> int:
@@ -162,7 +162,12 @@ class NeuralViscoelastic(nn.Module):
     def relaxation_times(self, I1_n: torch.Tensor) -> torch.Tensor:
         """τₖ(state) = τₖ·(I1ₙ/3)^aₖ (s): (...) -> (..., N); I1ₙ = tr Cₙ at the start of the step, aₖ learned.
         Positive for every state; frozen over a step, so the step stays a convex minimisation."""
-        return self.tau() * torch.exp(self.stretch_exponent * torch.log(I1_n / 3.0)[..., None])
+        return self.tau() * torch.exp(self.stretch_exponent() * torch.log(I1_n / 3.0)[..., None])
+
+    def stretch_exponent(self) -> torch.Tensor:
+        """(N,) aₖ = softplus(raw) ≥ 0: a branch relaxes no faster when stretched further (a negative aₖ let
+        the fitted stress fall during a monotone ramp)."""
+        return torch.nn.functional.softplus(self.raw_exponent)
 
     @property
     def domain(self) -> StretchDomain | None:
