@@ -158,3 +158,16 @@ def test_joint_fit_to_the_vhb_histories_meets_the_targets():
             assert c["r2"] > b["r2"], (c, b)
     assert r["dissipation_min"] >= 0
     assert math.isfinite(r["certificate"]["bound"])
+
+
+def test_predict_curves_with_a_curve_model(tmp_path, capsys):
+    """A classical law predicts a uniaxial curve with the same metrics; a history is refused (exit 2)."""
+    out = tmp_path / "o.pt"
+    treloar = str(ROOT / "data" / "treloar_uniaxial.csv")
+    assert main(["fit", treloar, "--model", "ogden3", "--out", str(out), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(out), treloar, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["curves"]
+    assert row["mode"] == "uniaxial" and row["points"] == 24 and row["r2"] > 0.99
+    assert main(["predict", str(out), SHORT[0]]) == 2
+    assert "predicts curves (no time column)" in capsys.readouterr().err

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 #: Adam epochs, L-BFGS iterations, Adam rate (viscoelastic law).
 DEFAULTS = (1000, 500, 0.03)
-#: Same for the Prony baseline.
+#: Same for the Prony baseline when fitted alone (fit_viscoelastic passes its own settings on).
 BASELINE_DEFAULTS = (300, 300, 0.03)
 #: Relaxation times of the initial branches / Prony terms span [TAU_RANGE] (s).
 TAU_RANGE = (0.05, 2000.0)
