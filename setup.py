@@ -9,7 +9,7 @@ from setuptools import find_packages, setup
 setup(
     packages=find_packages(include=["lipmat", "lipmat.*", "fem", "fem.*"]) + ["lipmat.datasets"],
     package_dir={"lipmat.datasets": "data"},
-    package_data={"lipmat.datasets": ["*.csv", "*.md", "meshes/*.msh", "meshes/*.vtu", "meshes/*.xdmf", "meshes/*.h5",
+    package_data={"lipmat.datasets": ["*.csv", "*.md", "vhb4910/*.csv", "meshes/*.msh", "meshes/*.vtu", "meshes/*.xdmf", "meshes/*.h5",
                                       "meshes/*.inp", "meshes/*.md"]},
     exclude_package_data={"lipmat.datasets": ["meshes/*.py"]},
 )

@@ -2,6 +2,7 @@
 
 Subcommands (each has its own --help):
   fit       fit a material law to CSV measurements and write a model file
+  predict   a fitted model's prediction of tests it was not fitted to, with per-curve metrics
   certify   certified stiffness bound of a model file, next to an empirical lower bound
   dt        certified and measured stable time steps for a mesh and a material
   run       run an explicit simulation from a TOML deck (--restart continues from a checkpoint)
@@ -30,7 +31,7 @@ from lipmat._version import __version__
 #: Subcommands in the order --help lists them. Each is a module ``lipmat.cli.<name>`` that defines
 #: ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``; heavy imports happen inside
 #: ``run`` so ``lipmat --help`` stays fast. A module not yet present is simply not listed.
-SUBCOMMANDS = ("fit", "certify", "dt", "run", "sweep", "demo")
+SUBCOMMANDS = ("fit", "predict", "certify", "dt", "run", "sweep", "demo")
 
 #: Exit statuses (see the module docstring).
 EXIT_OK, EXIT_STOPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 3, 130, 141

@@ -5,6 +5,7 @@ Examples:
   lipmat fit curve.csv --stress-unit kPa --model ogden3 --json
 
 Neural models: uniaxial (default; certified monotone 1D law), uniaxial_sn, isotropic, mlp, and
+viscoelastic (finite strain with memory, fitted to time-stamped histories; docs/viscoelastic.md),
 hyperelastic (finite strain: UT/ET/PS/biaxial tests fitted jointly, e.g.
   lipmat fit data/treloar_uniaxial.csv data/treloar_equibiaxial.csv data/treloar_pureshear.csv \
       --model hyperelastic --out out/rubber.pt
@@ -36,7 +37,7 @@ from lipmat.errors import LipmatError
 HELP = "fit a material law to CSV measurements and write a model file"
 
 #: Neural models (lipmat.fitting.stress_strain) and classical laws (lipmat.models.classical) the command fits.
-NEURAL = ("uniaxial", "uniaxial_sn", "isotropic", "mlp", "hyperelastic")
+NEURAL = ("uniaxial", "uniaxial_sn", "isotropic", "mlp", "hyperelastic", "viscoelastic")
 CLASSICAL = ("linear", "neohookean", "mooney_rivlin", "yeoh", *(f"ogden{k}" for k in range(1, 7)), "gent",
              "arruda_boyce")
 #: Largest epoch / L-BFGS counts accepted (a typo such as 4e9 epochs would run for days).
@@ -77,6 +78,9 @@ def add_arguments(parser) -> None:
     bulk.add_argument("--nu", type=float, default=None, help="small-strain Poisson ratio instead of --bulk-ratio")
     hyper.add_argument("--domain", default=None, metavar="LAM_LO,LAM_HI,J_LO,J_HI",
                        help="certified domain (default: the data's stretches widened, J in [0.9, 1.1])")
+    visco = parser.add_argument_group("--model viscoelastic (time-stamped histories time_s, stretch, "
+                                      "nominal_stress_<unit>; Prony-Ogden baseline fitted beside)")
+    visco.add_argument("--branches", type=int, default=8, metavar="N", help="Maxwell branches (default 8)")
 
 
 def check_model_name(name: str) -> None:
@@ -126,6 +130,9 @@ def run(args) -> int:
     plot = output_file(args.plot, "--plot") if args.plot else None
     if args.model == "hyperelastic":
         return _run_hyperelastic(args, out, plot)
+    if args.model == "viscoelastic":
+        from lipmat.cli._viscoelastic import run_viscoelastic
+        return run_viscoelastic(args, out, plot)
     if args.modes or args.bulk_ratio is not None or args.nu is not None or args.domain is not None:
         raise LipmatError("--mode, --bulk-ratio, --nu and --domain belong to --model hyperelastic")
     items = [load_csv(p, stress_unit=args.stress_unit) for p in args.data]

@@ -36,3 +36,10 @@ from lipmat.models.hyperelastic import NeuralHyperelastic  # noqa: E402
 
 MODELS[NeuralHyperelastic.name] = NeuralHyperelastic
 __all__ += ["NeuralHyperelastic"]
+
+# finite-strain viscoelastic law (equilibrium neural law + certified Maxwell branches) and its classical baseline
+from lipmat.models.viscoelastic import NeuralViscoelastic  # noqa: E402
+from lipmat.models.prony import PronyOgden  # noqa: E402
+
+MODELS.update({NeuralViscoelastic.name: NeuralViscoelastic, PronyOgden.name: PronyOgden})
+__all__ += ["NeuralViscoelastic", "PronyOgden"]
