@@ -15,62 +15,13 @@ certificate's worst stretches in every order with G diagonal at the corners {1/Î
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
 import time
 
 import torch
 
-from fem.materials.hyperelastic.kinematics import tangent_by_autograd
+from lipmat.certify import history_targeted as targeted, history_top_eigen as top_eigen, history_triples as triples
 from lipmat.io import load_file
-
-
-def rotations(n, gen):
-    q, r = torch.linalg.qr(torch.randn(n, 3, 3, generator=gen, dtype=torch.float64))
-    return q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
-
-
-def stretches(n, dom, gen):
-    lo, hi = math.log(dom.lam_lo), math.log(dom.lam_hi)
-    out = []
-    while sum(len(o) for o in out) < n:
-        l1 = torch.empty(2 * n, dtype=torch.float64).uniform_(lo, hi, generator=gen).exp()
-        l2 = torch.empty(2 * n, dtype=torch.float64).uniform_(lo, hi, generator=gen).exp()
-        J = torch.empty(2 * n, dtype=torch.float64).uniform_(dom.J_lo, dom.J_hi, generator=gen)
-        l3 = J / (l1 * l2)
-        ok = (l3 >= dom.lam_lo) & (l3 <= dom.lam_hi)
-        out.append(torch.stack([l1, l2, l3], -1)[ok])
-    return torch.cat(out)[:n]
-
-
-def triples(law, n, gen):
-    dom, N = law.domain, law.n_branches
-    F = rotations(n, gen) @ torch.diag_embed(stretches(n, dom, gen)) @ rotations(n, gen)
-    F_n = rotations(n, gen) @ torch.diag_embed(stretches(n, dom, gen)) @ rotations(n, gen)
-    ge = torch.empty(n, N, 3, dtype=torch.float64).uniform_(-2 * math.log(dom.lam_hi), -2 * math.log(dom.lam_lo),
-                                                             generator=gen).exp()
-    Q = rotations(n * N, gen).reshape(n, N, 3, 3)
-    G = Q @ torch.diag_embed(ge) @ Q.transpose(-1, -2)
-    dt = 10 ** torch.empty(n, dtype=torch.float64).uniform_(-8, 4, generator=gen)
-    return F, G, dt, F_n
-
-
-def top_eigen(law, F, G, dt, F_n=None):
-    A = tangent_by_autograd(lambda x: law.update(x, G, dt, F_n)[0], F)
-    asym = float((A - A.transpose(-1, -2)).abs().amax((-1, -2)).max() / A.abs().max())
-    return torch.linalg.eigvalsh(0.5 * (A + A.transpose(-1, -2)))[..., -1], asym
-
-
-def targeted(law, cert):
-    dom = law.domain
-    lam = torch.tensor(cert["isotropic_at"], dtype=torch.float64)
-    best = -math.inf
-    for perm in itertools.permutations(range(3)):
-        F = torch.diag(lam[list(perm)])
-        for corner in itertools.product((dom.lam_hi ** -2, dom.lam_lo ** -2), repeat=3):
-            G = torch.diag(torch.tensor(corner, dtype=torch.float64)).expand(law.n_branches, 3, 3)
-            best = max(best, float(top_eigen(law, F, G, 1e-9)[0]))
-    return best
 
 
 def main(argv=None) -> None:
