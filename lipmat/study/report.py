@@ -181,7 +181,9 @@ def _probe_bands(path: Path, out: Path, groups: dict, others: list[str]) -> Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    # top: the histories (mean and min–max band); bottom: the band about the mean, which stays readable when
+    # the members differ by far less than the motion itself (a displacement-controlled pull)
+    fig, (ax, dev) = plt.subplots(2, 1, figsize=(6.4, 5.6), sharex=True, height_ratios=(3, 2))
     for label, rs in groups.items():
         hist = []
         for r in rs:
@@ -194,11 +196,17 @@ def _probe_bands(path: Path, out: Path, groups: dict, others: list[str]) -> Path
         for col in [c for c in hist[0].dtype.names if c != "time_s"]:
             ys = np.array([np.interp(t, h["time_s"], h[col]) for h in hist])
             tag = ", ".join(f"{k}={_label(v)}" for k, v in zip(others, label))
-            line, = ax.plot(t, ys.mean(axis=0), label=f"{col} {tag} (mean of {len(hist)})".replace(" ()", ""))
+            mean = ys.mean(axis=0)
+            line, = ax.plot(t, mean, label=f"{col} {tag} (mean of {len(hist)})".replace(" ()", ""))
             ax.fill_between(t, ys.min(axis=0), ys.max(axis=0), color=line.get_color(), alpha=0.25)
-    ax.set_xlabel("time (s)")
+            dev.fill_between(t, 1e3 * (ys.min(axis=0) - mean), 1e3 * (ys.max(axis=0) - mean),
+                             color=line.get_color(), alpha=0.35)
+            dev.plot(t, 0 * t, color=line.get_color(), lw=0.8)
     ax.set_ylabel("probe displacement (m)")
-    ax.grid(alpha=0.3)
+    dev.set_xlabel("time (s)")
+    dev.set_ylabel("min / max − mean (mm)")
+    for a in (ax, dev):
+        a.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
     ax.set_title("probe histories over the ensemble: mean and min–max band", fontsize=9)
