@@ -82,7 +82,7 @@ nitpicky = True
 # References that point outside this project. Without intersphinx they cannot resolve; they are the
 # libraries' own types (torch, numpy, scipy, meshio, the standard library), never names of lipmat or fem.
 _EXTERNAL = (
-    r"torch(\..*)?|numpy(\..*)?|np\..*|scipy(\..*)?|meshio(\..*)?|h5py(\..*)?|matplotlib(\..*)?"
+    r"torch(\..*)?|dask(\..*)?|distributed(\..*)?|tomllib|tomli|numpy(\..*)?|np\..*|scipy(\..*)?|meshio(\..*)?|h5py(\..*)?|matplotlib(\..*)?"
     r"|tqdm(\..*)?|threadpoolctl(\..*)?|ast|argparse\..*|pathlib\..*|os\..*|io\..*|typing\..*|enum\..*"
     r"|collections(\..*)?|dataclasses\..*|abc\..*|logging\..*|json\..*|contextlib\..*|types\..*"
     r"|Tensor|ndarray|Path|PathLike|Module|Parameter|Generator|Iterator|Iterable|Callable|Sequence"

@@ -41,6 +41,7 @@ def read_checkpoint(t: Table | None) -> tuple[int | None, str]:
 
 
 def file_digest(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read in blocks: how a deck's mesh and model files enter its fingerprint."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -88,11 +88,12 @@ def run_deck(deck, *, out_dir=None, progress: bool | None = None, restart=None) 
 
     out_dir : overrides ``[output] dir``. progress : tqdm bar (None: when stderr is a terminal).
     restart : None (a fresh run; an old checkpoint in the output folder is removed), True (continue from
-        the deck's checkpoint in the output folder) or a checkpoint path. The file must have been
-        written by a run of the same deck (:func:`fem.deck.restart.fingerprint`): anything else raises
-        DeckError (a missing file FileNotFoundError) before anything is written. The restarted run's
-        fields, energy CSV and probes CSV equal those of an uninterrupted run; frames written after the
-        checkpoint by the stopped run are replaced, not duplicated.
+    the deck's checkpoint in the output folder) or a checkpoint path. The file must have been written by
+    a run of the same deck (:func:`fem.deck.restart.fingerprint`): anything else raises DeckError (a
+    missing file FileNotFoundError) before anything is written. The restarted run's fields, energy CSV
+    and probes CSV equal those of an uninterrupted run; frames written after the checkpoint by the
+    stopped run are replaced, not duplicated.
+
     Writes the field series (if ``fields``), the energy CSV (also after every frame), the probes CSV
     and the energy plot; everything atomically. Returns a :class:`DeckRun` whatever the run's status
     (a stopped run keeps what it wrote); bad settings raise FemError before anything runs.

@@ -1,4 +1,4 @@
-"""Joint fit of the viscoelastic law (and of the Prony baseline) to time-stamped histories.
+"""Joint fit of the viscoelastic law (and of the Prony baseline) to time-stamped histories::
 
     result = fit_viscoelastic(sorted(glob("data/vhb4910/*.csv")))
     result.model                    # NeuralViscoelastic, certified on result.report["domain"]

@@ -179,7 +179,7 @@ class NeuralViscoelastic(nn.Module):
 
     # -- 3D (and plane strain) ---------------------------------------------------------------------
     def initial_state(self, batch_shape=(), d: int = 3) -> torch.Tensor:
-        """The virgin state Gₖ = I: (*batch_shape, N, d, d) float64."""
+        """The virgin state Gₖ = I: ``(*batch_shape, N, d, d)`` float64."""
         eye = torch.eye(d, dtype=torch.float64)
         return eye.expand(*batch_shape, self.n_branches, d, d).clone()
 

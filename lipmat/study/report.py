@@ -36,6 +36,7 @@ def _shown(study, key: str, v):
 
 
 def scalar_names(rows) -> list[str]:
+    """The declared scalar outputs found in the cases' result rows, in first-seen order."""
     names: list[str] = []
     for r in rows:
         for k in r.get("scalars") or {}:
