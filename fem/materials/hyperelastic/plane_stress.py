@@ -102,13 +102,13 @@ class PlaneStress:
     kinematics = ("plane_strain",)
 
     def __init__(self, law, *, tol: float = 1e-13, max_iter: int = 80):
+        if getattr(law, "plane_stress", False):
+            raise FemError("PlaneStress: the law is already a plane-stress law")
         kin = getattr(law, "kinematics", ())
         kin = (kin,) if isinstance(kin, str) else tuple(kin)
         if not (getattr(law, "finite_strain", False) and "3d" in kin):
             raise FemError(f"PlaneStress: expected a 3D finite-strain law (finite_strain = True, kinematics "
                            f"including '3d'), received {type(law).__name__} with kinematics {kin!r}")
-        if getattr(law, "plane_stress", False):
-            raise FemError("PlaneStress: the law is already a plane-stress law")
         if not (0.0 < tol < 1e-3 and int(max_iter) >= 1):
             raise FemError(f"PlaneStress: expected 0 < tol < 1e-3 and max_iter >= 1, received tol={tol}, "
                            f"max_iter={max_iter}")
