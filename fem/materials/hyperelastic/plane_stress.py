@@ -114,7 +114,8 @@ class PlaneStress:
                            f"max_iter={max_iter}")
         self.law, self.tol, self.max_iter = law, float(tol), int(max_iter)
         one = torch.ones((), dtype=torch.float64)
-        g3, h33 = self._residual(torch.eye(2, dtype=torch.float64), one, one, one)[:2]
+        with torch.no_grad():
+            h33 = self._residual(torch.eye(2, dtype=torch.float64), one, one, one)[1]
         h31 = self._a31_at_identity()
         #: exponent of the starting guess λ₃ = J₂^(−ratio): A33,11/A33,33 at F = I
         self.ratio = float(h31 / h33) if float(h33) > 0 else 1.0
@@ -141,7 +142,7 @@ class PlaneStress:
         (reverse and forward mode): its derivative is the Schur complement A_ps (module docstring)."""
         self._check(F, "stress")
         lam3, h33, P = self._solve(F.detach())
-        if not _tracked(F):
+        if not (_tracked(F) or self._learning()):
             return P[..., :2, :2].to(F.dtype)
         g = self.law.stress(embed(F, lam3))[..., 2, 2]
         lam3_live = lam3 - g / h33          # = λ₃ in value; derivative −A3p/A33 (implicit function)
@@ -180,6 +181,12 @@ class PlaneStress:
         self._check(F, "tangent_by_schur")
         lam3 = self._solve(F.detach())[0]
         return schur_tangent(tangent_by_autograd(self.law.stress, embed(F.detach(), lam3)))
+
+    def _learning(self) -> bool:
+        """Whether the law's own parameters want gradients (fitting through plane stress): then the
+        differentiable step runs too, and ∂λ₃/∂θ = −(∂P33/∂θ)/A33 comes with it."""
+        params = getattr(self.law, "parameters", None)
+        return torch.is_grad_enabled() and callable(params) and any(p.requires_grad for p in params())
 
     # -- the solve -------------------------------------------------------------------------
     def _check(self, F, what: str) -> None:
