@@ -22,7 +22,7 @@ def test_plane_stress_key_wraps_the_law_and_a_sheet_runs(tmp_path):
     deck = _deck(MESH_2D, NH + "plane_stress = true\n", path=tmp_path / "sheet.toml")
     mat = deck.problem.material
     assert isinstance(mat, PlaneStress) and isinstance(mat.law, NeoHookean)
-    assert mat.stiffness_bound("plane_strain") == mat.law.stiffness_bound("3d")
+    assert mat.stiffness_bound("plane_strain") < mat.law.stiffness_bound("3d")
     plain = _deck(MESH_2D, NH + "plane_stress = false\n", path=tmp_path / "strain.toml").problem.material
     assert isinstance(plain, NeoHookean)
     run = run_deck(deck)

@@ -38,8 +38,11 @@ a_b Σ w B₀ᵀB₀ = K_b at every such state, and the certified step of :mod:`
 :meth:`PlaneStress.in_domain` is exactly this condition (λ₁, λ₂, λ₃ in the stretch box, J = J₂λ₃ in the
 J range, A33 > 0, the solve converged), and the solver checks it, so a run that leaves it stops.
 For every classical law here A33 = ψ₃₃ > 0 everywhere (e.g. Neo-Hookean: μ + V''(J)(λ₁λ₂)², V'' > 0).
-The bound is the 3D one; it keeps the bulk stiffness the plane-stress tangent does not feel (measured
-ratios in docs/finite_strain_laws.md).
+The 3D bound keeps the bulk stiffness the plane-stress tangent does not feel; a tighter one, proven
+over the plane-stress states themselves (P33 = 0), is
+:func:`fem.materials.hyperelastic.plane_stress_certificate.certify_plane_stress`, and
+:meth:`PlaneStress.stiffness_bound` returns the smaller of the two (measured in
+docs/finite_strain_laws.md).
 """
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ import logging
 
 import torch
 
-from fem.core.errors import FemError
+from fem.core.errors import FemError, NoStiffnessBound
 from fem.core.kinematics import determinant, principal_stretches
 from fem.materials.hyperelastic.kinematics import check_F, tangent_by_autograd
 
@@ -95,13 +98,15 @@ class PlaneStress:
         tol: relative step |Δλ₃|/λ₃ at which the Newton iteration stops (default 1e-13).
         max_iter: iterations before the points not yet converged are given up (λ₃ = NaN: their
             stress is NaN and ``in_domain`` False, which stops a run).
+        tight: also certify the plane-stress tangent itself (2–3× below the 3D bound for moderately
+            compressible laws; a few seconds, once); off, or where that certifier gives up, the 3D bound.
     """
 
     finite_strain = True
     plane_stress = True
     kinematics = ("plane_strain",)
 
-    def __init__(self, law, *, tol: float = 1e-13, max_iter: int = 80):
+    def __init__(self, law, *, tol: float = 1e-13, max_iter: int = 80, tight: bool = True):
         if getattr(law, "plane_stress", False):
             raise FemError("PlaneStress: the law is already a plane-stress law")
         kin = getattr(law, "kinematics", ())
@@ -112,7 +117,8 @@ class PlaneStress:
         if not (0.0 < tol < 1e-3 and int(max_iter) >= 1):
             raise FemError(f"PlaneStress: expected 0 < tol < 1e-3 and max_iter >= 1, received tol={tol}, "
                            f"max_iter={max_iter}")
-        self.law, self.tol, self.max_iter = law, float(tol), int(max_iter)
+        self.law, self.tol, self.max_iter, self.tight = law, float(tol), int(max_iter), bool(tight)
+        self._certificate = None
         one = torch.ones((), dtype=torch.float64)
         with torch.no_grad():
             h33 = self._residual(torch.eye(2, dtype=torch.float64), one, one, one)[1]
@@ -130,12 +136,33 @@ class PlaneStress:
         return getattr(self.law, "domain", None)
 
     def stiffness_bound(self, kinematics: str | None = None) -> float:
-        """a_b ≥ λ_max(A_ps(F₂)) at every F₂ with :meth:`in_domain` True: the law's 3D certificate
-        (module docstring). kinematics: None, ``"plane_strain"`` (a 2D mesh) or ``"plane_stress"``."""
+        """a_b ≥ λ_max(A_ps(F₂)) at every F₂ with :meth:`in_domain` True (module docstring): the smaller of
+        the law's 3D certificate and, when ``tight``, the plane-stress one of
+        :func:`~fem.materials.hyperelastic.plane_stress_certificate.certify_plane_stress` (cached; both are
+        proven). kinematics: None, ``"plane_strain"`` (a 2D mesh) or ``"plane_stress"``."""
         if kinematics not in (None, "plane_strain", "plane_stress"):
             raise FemError(f"PlaneStress.stiffness_bound: a plane-stress law runs on 2D meshes (kinematics "
                            f"'plane_strain' or 'plane_stress'), received {kinematics!r}")
-        return self.law.stiffness_bound(kinematics="3d")
+        bound = self.law.stiffness_bound(kinematics="3d")
+        tight = self.certificate()
+        return bound if tight is None else min(bound, tight["bound"])
+
+    def certificate(self) -> dict | None:
+        """The plane-stress certificate ({"bound", "found", "ratio", "boxes", "rounds"}), None when ``tight``
+        is off or the certifier gave up (then only the 3D bound holds); cached per domain."""
+        from fem.materials.hyperelastic.plane_stress_certificate import certify_plane_stress
+
+        if not self.tight:
+            return None
+        key = (self.domain, getattr(self.law, "_version", lambda: None)())
+        if self._certificate is None or self._certificate[0] != key:
+            try:
+                cert = certify_plane_stress(self)
+            except NoStiffnessBound as exc:
+                log.info("%s; using the 3D bound", exc)
+                cert = None
+            self._certificate = (key, cert)
+        return self._certificate[1]
 
     def stress(self, F: torch.Tensor) -> torch.Tensor:
         """In-plane first Piola–Kirchhoff stress at P33 = 0: (..., 2, 2) -> (..., 2, 2). Differentiable
