@@ -285,3 +285,12 @@ def test_protocol_and_bad_input():
     with pytest.raises(FemError, match=r"\(\.\.\., 2, 2\)"):
         ps.stress(torch.eye(3, dtype=T64))
     assert torch.equal(schur_tangent(law.tangent(torch.eye(3, dtype=T64))), ps.tangent_by_schur(torch.eye(2, dtype=T64)))
+
+
+def test_float32_states_solve_to_float32_precision(laws, rng):
+    """A float32 run: the solve stops at float32's precision (no NaN) and agrees with float64 to 1e-5."""
+    ps = laws["neo_hookean"]
+    F = _random_F(200, rng, spread=0.5)
+    P32 = ps.stress(F.float())
+    assert P32.dtype == torch.float32 and bool(torch.isfinite(P32).all())
+    assert float((P32.double() - ps.stress(F)).abs().max()) <= 1e-5 * float(ps.stress(F).abs().max())
