@@ -24,7 +24,7 @@ from fem.materials.hyperelastic import MooneyRivlin, NeoHookean, Ogden, PlaneStr
 from fem.core.kinematics import principal_stretches
 from fem.materials.hyperelastic.plane_stress import embed, schur_tangent
 from fem.materials.hyperelastic.plane_stress_certificate import plane_stress_eigenvalues
-from fem.stability.timestep import certified_time_step
+from fem.stability.timestep import certified_time_step, critical_time_step
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:DeprecationWarning")
 T64 = torch.float64
@@ -230,7 +230,8 @@ def test_in_domain_checks_the_solved_3d_state():
 @pytest.mark.parametrize("cell", ["triangle", "quad"])
 def test_certified_step_below_the_exact_critical_step(laws, cell, rng):
     """At random in-domain states of a small sheet, the certified step (element and global form, the
-    3D bound on B₀) ≤ 2/√λ_max(M⁻¹K(u)), K(u) the dense autograd Jacobian of the internal force."""
+    plane-stress bound on B₀) ≤ 2/√λ_max(M⁻¹K(u)), K(u) the dense autograd Jacobian of the internal force;
+    fem's measured critical step (Lanczos on the tabulated tangent) agrees with the dense one."""
     mesh = rectangle(1.0, 0.5, 3, 2, cell=cell)
     a = Assembly(mesh, mode="gradient")
     ps, rho = laws["neo_hookean"], 1.1
@@ -246,6 +247,7 @@ def test_certified_step_below_the_exact_critical_step(laws, cell, rng):
         dm = 1.0 / np.sqrt(mass)
         lam = float(scipy.linalg.eigvalsh(dm[:, None] * (0.5 * (k + k.T)) * dm[None, :])[-1])
         assert max(certs) <= 2.0 / math.sqrt(lam) * (1 + 1e-12), (certs, 2.0 / math.sqrt(lam))
+        assert critical_time_step(a, ps, rho, u).dt == pytest.approx(2.0 / math.sqrt(lam), rel=1e-6)
 
 
 # -- dynamics and the protocol -------------------------------------------------------------------
