@@ -87,8 +87,8 @@ class PlaneStress:
     Protocol (:mod:`fem.materials.protocol`): ``finite_strain = True``, ``plane_stress = True``,
     ``kinematics = ("plane_strain",)`` (fem's name of every 2D mesh: F is the 2×2 in-plane block),
     ``stress(F)`` (..., 2, 2) -> (..., 2, 2), ``energy(F)`` (..., 2, 2) -> (...), ``in_domain(F)``
-    (..., 2, 2) -> (...) bool, ``stiffness_bound(kinematics=None)`` -> float (the law's 3D certificate),
-    ``domain`` (the law's).
+    (..., 2, 2) -> (...) bool, ``stiffness_bound(kinematics=None)`` -> float (the smaller of the law's 3D certificate and
+    the plane-stress one), ``domain`` (the law's).
 
     Args:
         law: a 3D isotropic law of the finite-strain protocol that supports ``"3d"`` (an
