@@ -26,6 +26,11 @@ bound of the supremum); the rest are bisected. The certified bound is the larges
 (1 + ROUNDING_MARGIN): every point of PS lies in a retired (or pruned-empty) sub-box, so
 sup_PS λ_max(A_ps) ≤ bound. If the budget runs out the certifier gives up (NoStiffnessBound) and the
 caller keeps the 3D bound, which is always valid (see :mod:`fem.materials.hyperelastic.plane_stress`).
+
+Floating point: the bound is of the exact plane-stress states (ψ₃ = 0), as the 3D certificate is of
+the law's formulas in real arithmetic; the states a run computes satisfy ψ₃ = 0 to the solve's tolerance
+(|Δλ₃| ≤ 1e-13·λ₃), a perturbation of the same order as the margins. (The 3D bound needs no ψ₃ = 0: it
+holds at the computed λ₃ exactly.)
 """
 from __future__ import annotations
 
