@@ -18,7 +18,7 @@ from fem.core import (DeckError, FemError, FemWarning, Interval, LimitError, Lim
 from fem.materials import (LinearElastic, Material, NonlinearBar, StiffeningElastic, bound_matrix, check_material,
                            hyperelastic, is_finite_strain, stiffness_bound_for)
 from fem.materials.hyperelastic import (ArrudaBoyce, Certificate, Gent, InvariantLaw, MooneyRivlin, NeoHookean,
-                                        Ogden, SeparableLaw, StretchDomain, Yeoh, certify_isotropic)
+                                        Ogden, PlaneStress, SeparableLaw, StretchDomain, Yeoh, certify_isotropic)
 from fem.discretisation import (Assembly, BodyForce, Element, Fixed, Mesh, NodalForce, Prescribed, Traction, bar,
                                 box, distort, element_for, rectangle)
 from fem.stability import (BulkViscosity, CertifiedStep, EnergyGuard, StepDecision, TimeStep, certified_time_step,
@@ -34,7 +34,7 @@ __all__ = ["mandel", "FemError", "MeshError", "DeckError", "SimulationError", "F
            "Material", "bound_matrix", "LinearElastic", "NonlinearBar", "check_material", "is_finite_strain",
            "stiffness_bound_for", "StiffeningElastic",
            "StretchDomain", "InvariantLaw", "SeparableLaw", "NeoHookean", "MooneyRivlin", "Yeoh", "Ogden", "Gent",
-           "ArrudaBoyce", "Certificate", "certify_isotropic",
+           "ArrudaBoyce", "Certificate", "certify_isotropic", "PlaneStress",
            "Mesh", "bar", "rectangle", "box", "distort", "Element", "element_for", "Assembly",
            "Fixed", "Prescribed", "NodalForce", "Traction", "BodyForce",
            "TimeStep", "certified_time_step", "critical_time_step", "exact_time_step", "stable_step",

@@ -108,7 +108,7 @@ def test_inline_laws_load_in_3d(material, cls, params, G, K):
     ('type = "ogden"\nmu = 1e6\nalpha = [2.0]\nnu = 0.45\n',
      r"\[material\]: mu must be a non-empty list of numbers, got float 1000000\.0$"),
     ('type = "neo_hookean"\nmu = 1e6\nnu = 0.45\nE = 3.0\n',
-     r"\[material\]: unknown key 'E'; valid keys here: K, density, domain, mu, nu, type$"),
+     r"\[material\]: unknown key 'E'; valid keys here: K, density, domain, mu, nu, plane_stress, type$"),
 ])
 def test_deck_errors_are_located(material, match):
     """Each error names the deck, the table, what was expected and what was found."""

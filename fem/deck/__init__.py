@@ -43,6 +43,7 @@ Schema (``*`` = required; units SI)::
                                                 #   all: exactly one of K (bulk modulus) or nu, and
                                                 #   domain = [lam_lo, lam_hi, J_lo, J_hi] | false (default:
                                                 #   the law's); the run stops if an element leaves it
+    plane_stress = false                        # finite-strain laws on 2D meshes: true = a sheet (F33 solved, P33 = 0)
     model = "rubber.pt"                         # a model file, loaded by the material_loader (lipmat);
                                                 # small- or finite-strain (then as the inline laws)
     density = 1000.0                            # * kg/m³

@@ -21,7 +21,7 @@ from fem.materials import hyperelastic
 from fem.core.errors import DeckError, FemError
 from fem.core.limits import Limits, check_device, check_threads, check_modulus, check_poisson, check_run, count_steps, estimate_output
 from fem.materials.classical import LinearElastic, NonlinearBar
-from fem.materials.protocol import check_material
+from fem.materials.protocol import check_material, is_finite_strain
 from fem.discretisation.mesh import Mesh, bar, box, rectangle
 
 if sys.version_info >= (3, 11):
@@ -89,6 +89,21 @@ def _finite_strain_options(t: Table) -> dict:
             except FemError as exc:
                 raise t.error(str(exc)) from None
     return kw
+
+
+def _plane_stress(t: Table, material, mesh: Mesh):
+    """``plane_stress = true``: the finite-strain law in plane stress on a 2D mesh (F33 solved so that P33 = 0,
+    :class:`fem.materials.hyperelastic.PlaneStress`); a located DeckError for a 1D/3D mesh or a law without F."""
+    if mesh.dim != 2:
+        raise t.error(f"plane_stress = true applies to 2D meshes (a sheet); this mesh is {mesh.dim}D "
+                      f"({mesh.cell_type})")
+    if not is_finite_strain(material):
+        raise t.error(f"plane_stress = true needs a finite-strain law (F in, P out: neo_hookean, ..., or a "
+                      f"finite-strain model file); received {type(material).__name__}, a small-strain law")
+    try:
+        return hyperelastic.PlaneStress(material)
+    except FemError as exc:
+        raise t.error(str(exc)) from None
 
 
 #: [solver] keys of the stability options (:mod:`fem.stability.viscosity`, :mod:`fem.stability.discrete_energy`)
@@ -203,14 +218,14 @@ class _Reader:
         kinematics = mandel.KINEMATICS_OF_DIM[mesh.dim]
         has_type, has_model = t.has("type"), t.has("model")
         if not (has_type or has_model):
-            t.check({"type", "model", "density", "kinematics", *FINITE_STRAIN_KEYS,
+            t.check({"type", "model", "density", "kinematics", "plane_stress", *FINITE_STRAIN_KEYS,
                      *(k for _, ps in MATERIALS.values() for k in ps)})
         if has_type == has_model:
             raise t.error(f"give exactly one of type = {' | '.join(map(repr, MATERIALS))} "
                           f"or model = \"file.pt\"")
         density = None
         if has_model:
-            t.check(("model", "density"))
+            t.check(("model", "density", "plane_stress"))
             density = t.number("density", positive=True)
             path = self.resolve(t, "model")
             if self.material_loader is None:
@@ -226,7 +241,7 @@ class _Reader:
             cls, params = MATERIALS[kind]
             extra = ("kinematics",) if kind == "linear_elastic" else ()
             extra += FINITE_STRAIN_KEYS if kind in _FINITE_STRAIN_TYPES else ()
-            t.check(("type", "density", *params, *extra))
+            t.check(("type", "density", "plane_stress", *params, *extra))
             density = t.number("density", positive=True)
             lists = _LIST_PARAMS.get(kind, ())
             kw = {p: (_numbers(t, p) if p in lists else t.number(p, d)) for p, d in params.items()}
@@ -244,6 +259,8 @@ class _Reader:
             except (FemError, ValueError) as exc:
                 raise t.error(str(exc)) from None
             source = kind
+        if t.boolean("plane_stress", False):
+            material = _plane_stress(t, material, mesh)
         try:
             check_material(material, kinematics)
         except FemError as exc:

@@ -48,6 +48,12 @@ attribute or set it False.
                        naming the element, the stretches and J found and the domain, so the
                        certificate holds at every state a run reaches.
 
+Plane stress on a 2D mesh: a finite-strain material with ``plane_stress = True`` (see
+:class:`fem.materials.hyperelastic.PlaneStress`) takes the same in-plane F (..., 2, 2) but solves F33 per
+point so that P33 = 0 (a membrane) instead of fixing F33 = 1; it declares ``kinematics = ("plane_strain",)``,
+fem's name of every 2D mesh, and its ``stress`` is the in-plane P with the consistent (Schur-complement)
+tangent. Its ``stiffness_bound`` bounds that tangent wherever its ``in_domain`` is True.
+
 Since ``A(F) ⪯ a_b·I`` on the domain, ``K(u) = Σ w B₀ᵀ A B₀ ⪯ a_b Σ w B₀ᵀB₀ = K_b`` at every state in
 it: :func:`fem.stability.timestep.certified_time_step` with the scalar ``a_b`` on the gradient-mode assembly
 gives the proven step, exactly as for a small-strain certificate.

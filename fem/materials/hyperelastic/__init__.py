@@ -6,6 +6,8 @@
 - Classical laws: :class:`NeoHookean`, :class:`MooneyRivlin`, :class:`Yeoh`, :class:`Ogden`,
   :class:`Gent`, :class:`ArrudaBoyce` — compressible, stress-free at F = I, small-strain K and G.
 - :func:`certify_isotropic` -> :class:`Certificate`: the proven sup of λ_max(A) over the domain.
+- :class:`PlaneStress` — any of these laws on a 2D mesh in plane stress (F33 solved so that P33 = 0),
+  its tangent bounded by the 3D certificate.
 
 See docs/finite_strain_laws.md.
 
@@ -20,7 +22,8 @@ from fem.materials.hyperelastic.volumetric import Volumetric
 from fem.materials.hyperelastic.laws import DEFAULT_DOMAIN, ArrudaBoyce, Gent, MooneyRivlin, NeoHookean, Yeoh
 from fem.materials.hyperelastic.ogden import Ogden
 from fem.materials.hyperelastic.certificate import Certificate, certify_isotropic
+from fem.materials.hyperelastic.plane_stress import PlaneStress
 
 __all__ = ["StretchDomain", "principal_stretches", "HyperelasticLaw", "NoCertifiedDomain", "Derivatives",
            "InvariantLaw", "SeparableLaw", "Volumetric", "DEFAULT_DOMAIN", "NeoHookean", "MooneyRivlin", "Yeoh",
-           "Ogden", "Gent", "ArrudaBoyce", "Certificate", "certify_isotropic"]
+           "Ogden", "Gent", "ArrudaBoyce", "Certificate", "certify_isotropic", "PlaneStress"]
