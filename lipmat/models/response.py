@@ -15,6 +15,14 @@ Everything is closed form, with ``sp(u) = log(1 + eᵘ)`` and ``P(u) = ∫_{-∞
 switch as in ``F.softplus``), so the tangent autograd computes from :meth:`forward` *is* ``L·s(x)`` up
 to rounding: the certificate below bounds what the code differentiates, not an idealised integral.
 
+Speed (a finite-strain solver calls :meth:`forward` at every quadrature point, every step): the
+constants of the parametrisation (softmax, exp, and ``cₖ = L wₖ/aₖ``, ``−aₖbₖ``, ``Σ cₖ sp(−aₖbₖ)``)
+are computed once and kept until a parameter or buffer changes (keyed on their ``_version`` counters
+and storage, as optimiser steps and ``load_state_dict`` bump them); while a graph to the parameters
+is needed (training) they are recomputed on every call, so gradients flow as before. :meth:`forward`
+then makes one (..., k) temporary, ``sp(aₖx − aₖbₖ)`` in place, and sums it with the weights in one
+matrix-vector product: r(x) = L w₀ x + Σ cₖ sp(aₖx − aₖbₖ) − Σ cₖ sp(−aₖbₖ).
+
 Certificate (:meth:`sup_tangent`): every term of s is monotone, so on an interval [x, y] (ends may be
 ±∞) ``sup s ≤ w₀ + Σ_rising wₖσₖ(y) + Σ_falling wₖσₖ(x)`` — interval arithmetic that is exact at the
 ends. A grid over the transition region plus the two tails, refined where that bound exceeds the best
@@ -41,6 +49,9 @@ _PRIMITIVE_COEFFS = (1.0, 0.25, 0.027777777777777776, 0.0, -0.000277777777777777
                      -1.0356517612181247e-17)
 
 
+
+
+_ZERO = torch.zeros((), dtype=torch.float64)
 
 
 def softplus(u: torch.Tensor) -> torch.Tensor:
@@ -134,19 +145,44 @@ class MonotoneResponse(nn.Module):
 
     # -- the parametrisation -------------------------------------------------------------------
     def _parts(self):
+        return self._constants()[:4]
+
+    def _make_constants(self) -> tuple:
+        """(w, w₀, a, b, L·w₀, c = L·w/a, −a·b, Σ c·sp(−a·b)): the parametrisation and forward's constants."""
         w = torch.softmax(self.logits, 0)
         k = self.sign.numel()
         lo, hi = self.span
-        return w[:k], w[k], self.sign * torch.exp(self.log_rate) / (hi - lo), lo + (hi - lo) * self.centre
+        wk, w0 = w[:k], w[k]
+        a = self.sign * torch.exp(self.log_rate) / (hi - lo)
+        b = lo + (hi - lo) * self.centre
+        coef = self.max_slope * wk / a
+        shift = -a * b
+        return wk, w0, a, b, self.max_slope * w0, coef, shift, (coef * softplus(shift)).sum()
+
+    def _constants(self) -> tuple:
+        """:meth:`_make_constants`, cached while no graph to the parameters is needed (module docstring)."""
+        params = (self.logits, self.log_rate, self.centre)
+        if torch.is_grad_enabled() and any(p.requires_grad for p in params):
+            return self._make_constants()
+        key = tuple((t.data_ptr(), t._version, t.dtype, t.device)
+                    for t in params + (self.max_slope, self.sign))
+        cached = self.__dict__.get("_constants_cache")
+        if cached is None or cached[0] != key:
+            with torch.no_grad():
+                cached = (key, self._make_constants())
+            self.__dict__["_constants_cache"] = cached
+        return cached[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """r(x): (...) -> (...)."""
-        w, w0, a, b = self._parts()
-        r = w0 * x
-        if a.numel():
-            u = a * (x.unsqueeze(-1) - b)
-            r = r + ((softplus(u) - softplus(-a * b)) / a * w).sum(-1)
-        return self.max_slope * r
+        _, _, a, _, lw0, coef, shift, const = self._constants()
+        if not a.numel():
+            return lw0 * x
+        u = torch.addcmul(shift, x.unsqueeze(-1), a)      # a·x − a·b, (..., k): the one temporary
+        if torch.is_grad_enabled() and (x.requires_grad or coef.requires_grad):
+            return softplus(u) @ coef - const + lw0 * x
+        torch.logaddexp(u, _ZERO.to(u.dtype), out=u)      # sp in place: no second (..., k) array
+        return (u @ coef).sub_(const).addcmul_(lw0, x)
 
     def tangent(self, x: torch.Tensor) -> torch.Tensor:
         """r'(x) = L·s(x): (...) -> (...) (closed form; equals autograd of :meth:`forward`)."""
