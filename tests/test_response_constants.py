@@ -23,6 +23,25 @@ def reference_forward(resp: MonotoneResponse, x: torch.Tensor) -> torch.Tensor:
     return resp.max_slope * r
 
 
+def reference_primitive(resp: MonotoneResponse, x: torch.Tensor) -> torch.Tensor:
+    """∫₀ˣ r term by term, as the module docstring writes it."""
+    from lipmat.models.response import softplus_primitive
+
+    w = torch.softmax(resp.logits, 0)
+    k = resp.sign.numel()
+    lo, hi = resp.span
+    wk, w0 = w[:k], w[k]
+    a = resp.sign * torch.exp(resp.log_rate) / (hi - lo)
+    b = lo + (hi - lo) * resp.centre
+    out = 0.5 * w0 * x**2
+    if k:
+        u0 = -a * b
+        xe = x.unsqueeze(-1)
+        terms = (softplus_primitive(u0 + a * xe) - softplus_primitive(u0)) / a**2 - xe * softplus(u0) / a
+        out = out + (terms * wk).sum(-1)
+    return resp.max_slope * out
+
+
 def shuffled(resp: MonotoneResponse, seed: int) -> MonotoneResponse:
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -46,6 +65,13 @@ def test_forward_equals_the_term_by_term_formula(terms):
     with torch.no_grad():                             # any batch shape, as the solver's (cells, points)
         got3 = resp(x[:2000].reshape(500, 4))
     assert torch.allclose(got3.reshape(-1), ref[:2000], rtol=1e-12, atol=1e-12 * scale)
+    pref = reference_primitive(resp, x).detach()
+    pscale = float(pref.abs().max()) + 1.0
+    with torch.no_grad():
+        assert torch.allclose(resp.primitive(x), pref, rtol=1e-12, atol=1e-12 * pscale)
+        assert torch.allclose(resp.primitive(x[:2000].reshape(500, 4)).reshape(-1), pref[:2000], rtol=1e-12,
+                              atol=1e-12 * pscale)
+    assert torch.allclose(resp.primitive(x).detach(), pref, rtol=1e-12, atol=1e-12 * pscale)
 
 
 def test_cache_follows_in_place_changes_and_load_state_dict():
@@ -75,6 +101,10 @@ def test_gradients_flow_while_training():
     ref = torch.autograd.grad(ref_loss, [x] + list(resp.parameters()))
     for g, r in zip(grads, ref):
         assert torch.isfinite(g).all() and float(g.abs().max()) > 0
+        assert torch.allclose(g, r, rtol=1e-10, atol=1e-12)
+    gp = torch.autograd.grad(resp.primitive(x).sum(), [x] + list(resp.parameters()))
+    gp_ref = torch.autograd.grad(reference_primitive(resp, x).sum(), [x] + list(resp.parameters()))
+    for g, r in zip(gp, gp_ref):
         assert torch.allclose(g, r, rtol=1e-10, atol=1e-12)
     # the autograd tangent is still L·s(x)
     (dx,) = torch.autograd.grad(resp(x).sum(), x)

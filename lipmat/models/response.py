@@ -20,8 +20,8 @@ constants of the parametrisation (softmax, exp, and ``cₖ = L wₖ/aₖ``, ``�
 are computed once and kept until a parameter or buffer changes (keyed on their ``_version`` counters
 and storage, as optimiser steps and ``load_state_dict`` bump them); while a graph to the parameters
 is needed (training) they are recomputed on every call, so gradients flow as before. :meth:`forward`
-then makes one (..., k) temporary, ``sp(aₖx − aₖbₖ)`` in place, and sums it with the weights in one
-matrix-vector product: r(x) = L w₀ x + Σ cₖ sp(aₖx − aₖbₖ) − Σ cₖ sp(−aₖbₖ).
+then makes one (..., k) temporary, ``sp(aₖx − aₖbₖ)`` in place, weights it in place and sums it:
+r(x) = L w₀ x + Σ cₖ sp(aₖx − aₖbₖ) − Σ cₖ sp(−aₖbₖ).
 
 Certificate (:meth:`sup_tangent`): every term of s is monotone, so on an interval [x, y] (ends may be
 ±∞) ``sup s ≤ w₀ + Σ_rising wₖσₖ(y) + Σ_falling wₖσₖ(x)`` — interval arithmetic that is exact at the
@@ -74,6 +74,18 @@ def softplus_primitive(u: torch.Tensor) -> torch.Tensor:
         p = p * z + c
     p_neg = p * z
     return torch.where(u > 0, 0.5 * u**2 + math.pi**2 / 6 - p_neg, p_neg)
+
+
+def _primitive_inplace(u: torch.Tensor) -> torch.Tensor:
+    """:func:`softplus_primitive` without a graph, into few (...) temporaries (Horner in place): u is consumed."""
+    pos = u > 0
+    sq = torch.where(pos, 0.5 * u * u + math.pi**2 / 6, 0.0)
+    z = torch.logaddexp(u.abs_().neg_(), _ZERO.to(u.dtype), out=u)     # sp(−|u|) in u's buffer
+    p = torch.full_like(z, _PRIMITIVE_COEFFS[-1])
+    for c in _PRIMITIVE_COEFFS[-2::-1]:
+        p.mul_(z).add_(c)
+    p.mul_(z)
+    return torch.where(pos, sq - p, p)
 
 
 @dataclass
@@ -157,7 +169,11 @@ class MonotoneResponse(nn.Module):
         b = lo + (hi - lo) * self.centre
         coef = self.max_slope * wk / a
         shift = -a * b
-        return wk, w0, a, b, self.max_slope * w0, coef, shift, (coef * softplus(shift)).sum()
+        sp0 = softplus(shift)
+        # primitive: L·[w₀x²/2 + Σ (wₖ/aₖ²) P(uₖ) − Σ (wₖ/aₖ²) P(u₀ₖ) − x Σ wₖ sp(u₀ₖ)/aₖ]
+        coef_p = coef / a
+        prim = (0.5 * self.max_slope * w0, coef_p, (coef_p * softplus_primitive(shift)).sum(), (coef * sp0).sum())
+        return wk, w0, a, b, self.max_slope * w0, coef, shift, (coef * sp0).sum(), prim
 
     def _constants(self) -> tuple:
         """:meth:`_make_constants`, cached while no graph to the parameters is needed (module docstring)."""
@@ -175,14 +191,16 @@ class MonotoneResponse(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """r(x): (...) -> (...)."""
-        _, _, a, _, lw0, coef, shift, const = self._constants()
+        _, _, a, _, lw0, coef, shift, const, _ = self._constants()
         if not a.numel():
             return lw0 * x
         u = torch.addcmul(shift, x.unsqueeze(-1), a)      # a·x − a·b, (..., k): the one temporary
         if torch.is_grad_enabled() and (x.requires_grad or coef.requires_grad):
             return softplus(u) @ coef - const + lw0 * x
         torch.logaddexp(u, _ZERO.to(u.dtype), out=u)      # sp in place: no second (..., k) array
-        return (u @ coef).sub_(const).addcmul_(lw0, x)
+        # weighted in place and summed by torch's reduction (a BLAS matrix-vector product would be a pass
+        # cheaper, but its rounding can depend on the array's alignment: the same input must give the same bits)
+        return u.mul_(coef).sum(-1).sub_(const).addcmul_(lw0, x)
 
     def tangent(self, x: torch.Tensor) -> torch.Tensor:
         """r'(x) = L·s(x): (...) -> (...) (closed form; equals autograd of :meth:`forward`)."""
@@ -215,7 +233,12 @@ class MonotoneResponse(nn.Module):
 
     def primitive(self, x: torch.Tensor) -> torch.Tensor:
         """∫₀ˣ r(t) dt: (...) -> (...) (closed form, through the dilogarithm)."""
-        w, w0, a, b = self._parts()
+        w, w0, a, b, _, _, shift, _, (half_lw0, coef_p, const_p, slope0) = self._constants()
+        if not (torch.is_grad_enabled() and (x.requires_grad or coef_p.requires_grad)):
+            if not a.numel():
+                return half_lw0 * x * x
+            u = torch.addcmul(shift, x.unsqueeze(-1), a)    # (..., k): the one large temporary kept
+            return _primitive_inplace(u).mul_(coef_p).sum(-1).sub_(const_p).sub_(slope0 * x).add_(half_lw0 * x * x)
         out = 0.5 * w0 * x**2
         if a.numel():
             u0 = -a * b
