@@ -3,9 +3,10 @@
 NaN/inf (read from the step's work, which sums over every dof), inversion (1D every check, 2D/3D at
 rows, after a screen that proves most states cannot have inverted, :meth:`RunChecks.cannot_invert`;
 finite strain every check, as ``det F > 0``, so its rows reuse that answer), the finite-strain checks
-(``det F ≤ 0`` → ``inverted``, before the NaN check since a law's ``ln J`` turns inversion into NaN; ``material.in_domain(F)`` False → ``out_of_domain``) and the
-energy checks (balance and guard, decided by the energy recorder, reported here). A fault names the
-step, time, element and centroid, and the likely cause when the step is above the proven one.
+(``det F ≤ 0`` → ``inverted``, before the NaN check since a law's ``ln J`` turns inversion into NaN;
+``material.in_domain(F)`` False → ``out_of_domain``) and the energy checks (balance and guard, decided
+by the energy recorder, reported here). A fault names the step, time, element and centroid, and the
+likely cause when the step is above the proven one.
 """
 from __future__ import annotations
 
