@@ -15,7 +15,11 @@ Sections (``--sections``, comma-separated; all by default):
   :mod:`fem.materials.hyperelastic.closed_form` and by the tensor formula it replaced; Bᵀ(wP); the
   per-step checks det F > 0 and ``in_domain``), then the same P(F) for Mooney–Rivlin and, when lipmat
   is importable, the neural law (its own ``stress`` and the closed form fed by its W₁, W₂, V');
-- ``finite-step``: the whole step of ``fem.solve``'s loop (``stepper.step`` + ``finite_fault``, as
+- ``neural-run``: ``fem.solve`` on that Q4 sheet (plane strain, 1e5 dofs), the neural law of the demo
+  (lipmat's ``NeuralHyperelastic``) and Neo-Hookean, lean and with the defaults at the cadence of a
+  20 000-step run (a row every 20 steps, a frame every 200, kept in memory; checks every step), in µs
+  per cell per step between the callbacks of steps 1 and n − 1 (runs alternate);
+- ``finite-step``: the whole step of ``fem.solve``'s loop (``stepper.step`` + the per-step checks, as
   ``bench/explicit_step.py --finite`` times it) with the default bulk viscosity, Neo-Hookean with the
   closed form against the same law forced onto the tensor formula, in µs per cell per step.
 
@@ -146,7 +150,7 @@ def section_loop(repeats: int, steps: int) -> None:
         table(f"Loop, {name}, {steps} steps (seconds per step as µs; steps/s ratio = bare / variant)", t, 1e-6,
               "µs/step", base="bare scipy loop")
         bare = np.median(t["bare scipy loop"])
-        print("steps/s relative to the bare loop: " + ", ".join(
+        print("steps/s relative to the bare loop (targets: lean >= 1.0x, defaults >= 0.9x): " + ", ".join(
             f"{k} {bare / np.median(v):.2f}x" for k, v in t.items() if k != "bare scipy loop"))
 
 
@@ -228,6 +232,7 @@ class _TensorFormulaNeoHookean(fem.NeoHookean):
 
 
 def section_finite_step(repeats: int, steps: int) -> None:
+    from fem.solver.checks import RunChecks
     from fem.solver.setup import RunSetup
 
     mesh = q4_sheet()
@@ -240,21 +245,56 @@ def section_finite_step(repeats: int, steps: int) -> None:
         setup = RunSetup(fem.Problem(mesh, m, 1.0, bcs=[fem.Fixed("left")], u0=u0), dt, allow_unsafe_dt=True)
         stepper = setup.stepper(dt)
         with torch.no_grad():
-            runs[k] = [setup, stepper, setup.initial_state(stepper)]
+            runs[k] = [RunChecks(setup, dt), stepper, setup.initial_state(stepper)]
     t = {k: [] for k in runs}
     with torch.no_grad():
         for _ in range(repeats * steps):
             for k, run in runs.items():
-                setup, stepper, s = run
+                checks, stepper, s = run
                 t0 = time.perf_counter()
                 new = stepper.step(s)
-                fault = setup.finite_fault(new, s)
+                fault = checks.finite(new, s)
                 t[k].append(time.perf_counter() - t0)
-                assert fault is None, fault["message"]
+                assert fault is None, fault.message
                 run[2] = new
     table(f"Finite-strain step of fem.solve's loop (step + per-step checks, default bulk viscosity), "
           f"Q4 {mesh.n_points * 2} dofs, Neo-Hookean", t, mesh.n_cells * 1e-6, "µs/cell/step",
           base="tensor formula (before)")
+
+
+def section_neural_run(repeats: int, steps: int) -> None:
+    mesh = q4_sheet()
+    laws = {"Neo-Hookean": lambda: fem.NeoHookean(1.0, nu=0.3)}
+    try:
+        from lipmat.models.hyperelastic import NeuralHyperelastic
+        laws["neural (lipmat)"] = lambda: NeuralHyperelastic(1.0, domain=fem.materials.hyperelastic.DEFAULT_DOMAIN)
+    except ImportError:
+        pass
+    u0 = 0.01 * np.sin(np.pi * mesh.points[:, :1]) * np.ones((1, 2))     # zero on the fixed left edge
+    lean = dict(energy=fem.EnergyCheck(every=10**9, tol=None), save=fem.SaveAt(every=10**9, keep=False),
+                monitor=fem.Monitor(every=0))
+    cadence = dict(energy=fem.EnergyCheck(every=20), save=fem.SaveAt(every=200))   # n = 20 000's defaults
+    runs = {}
+    for name, make in laws.items():
+        p = fem.Problem(mesh, make(), 1.0, bcs=[fem.Fixed("left")], u0=u0)
+        step = fem.run_time_step(p, "certified", t_end=1.0, certified="element")   # the proof once, here
+        dt = step.dt
+        runs[f"{name}, lean"] = (p, step, lean)
+        runs[f"{name}, defaults (20k-step cadence)"] = (p, step, cadence)
+    t = {k: [] for k in runs}
+    for _ in range(repeats):
+        for k, (p, step, kw) in runs.items():
+            stamps = {}
+
+            def cb(s):
+                if s.step in (1, steps - 1):
+                    stamps[s.step] = time.perf_counter()
+
+            res = fem.solve(p, steps * step.dt, step, callback=cb, progress=False, **kw)
+            assert res.completed, res.message
+            t[k].append((stamps[steps - 1] - stamps[1]) / (steps - 2))
+    table(f"fem.solve, plane-strain Q4 {mesh.n_points * 2} dofs, {mesh.n_cells} cells, {steps} steps", t,
+          mesh.n_cells * 1e-6, "µs/cell/step")
 
 
 def main() -> None:
@@ -263,6 +303,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=15, help="samples per variant (loop: runs per variant, 3)")
     p.add_argument("--steps", type=int, default=20000, help="steps per loop run")
     p.add_argument("--finite-steps", type=int, default=10, help="finite-step samples per repeat")
+    p.add_argument("--neural-steps", type=int, default=100, help="steps per neural-run run")
     args = p.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {load()}")
     for s in args.sections.split(","):
@@ -274,6 +315,8 @@ def main() -> None:
             section_finite(args.repeats)
         elif s == "finite-step":
             section_finite_step(max(1, args.repeats // 5), args.finite_steps)
+        elif s == "neural-run":
+            section_neural_run(max(1, min(args.repeats, 3)), args.neural_steps)
         elif s == "loop":
             section_loop(max(1, min(args.repeats, 3)), args.steps)
         else:

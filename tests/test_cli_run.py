@@ -80,7 +80,9 @@ def test_an_unstable_run_exits_1_and_keeps_its_output(tmp_path, capsys):
     deck = tmp_path / "unstable.toml"
     text = (DECKS / "bar_impact.toml").read_text()
     # the plain scheme, 2 % above its limit: grows slowly enough to leave a few checked rows behind
+    # a row at every step (the default rows are at least 10 steps apart): the rows before the fault
     deck.write_text(text.replace('dt = "certified"', "dt = 1.0e-6\nallow_unsafe_dt = true")
+                    .replace("\n[output]\n", "\n[output]\nenergy_every = 1\n")
                     + "\n[solver]\nbulk_viscosity = false\n")
     with pytest.warns(FemWarning, match="exceeds the certified stable step"):
         code = main(["run", str(deck), "--out", str(tmp_path / "out"), "--no-progress", "--json"])

@@ -26,11 +26,15 @@ class DeckRun:
 
 
 class _SeriesWithEnergy:
-    """Field writer wrapper: after every frame it also rewrites the energy CSV, so a run that dies
-    keeps its energy history up to its last frame."""
+    """Field writer wrapper: after every frame it also brings the energy CSV up to date, so a run that
+    dies keeps its energy history up to its last frame. The first time it writes the file whole and
+    atomically (a restart replaces the stopped run's rows after its checkpoint), then it appends the
+    rows since (whole lines, :func:`fem.io.histories.append_energy_csv`): rewriting every row at every
+    frame cost frames × rows. :func:`run_deck` rewrites the file atomically once more at the end."""
 
     def __init__(self, writer, rows: list, path: Path | None):
         self.writer, self.rows, self.path = writer, rows, path
+        self.written = None     # rows in the file, None before the first (atomic) write
 
     def write(self, t, point_data, cell_data=None):
         if self.writer is not None:
@@ -38,10 +42,17 @@ class _SeriesWithEnergy:
         self.flush()
 
     def flush(self):
-        from fem.io.output import write_energy_csv
+        from fem.io.histories import append_energy_csv, write_energy_csv
 
-        if self.path is not None and self.rows:
-            write_energy_csv(self.path, {k: np.array([r[k] for r in self.rows]) for k in self.rows[0]})
+        rows, done = self.rows, self.written
+        if self.path is None or not rows or done == len(rows):
+            return
+        keys = list(rows[0])
+        if done is None or done > len(rows) or list(rows[-1]) != keys:
+            write_energy_csv(self.path, {k: np.array([r[k] for r in rows]) for k in keys})
+        else:
+            append_energy_csv(self.path, {k: np.array([r[k] for r in rows[done:]]) for k in keys})
+        self.written = len(rows)
 
     def close(self):
         if self.writer is not None:

@@ -4,9 +4,12 @@
 balance_error``), :func:`write_probes_csv` (``time_s, NAME_ux_m, NAME_uy_m, …``),
 :func:`plot_energies` (PNG/PDF/SVG by suffix, matplotlib's Agg backend). Every file is written
 atomically (:mod:`fem.io.atomic`): a crash leaves the previous version or the new one.
+:func:`append_energy_csv` adds rows to such a file instead (a run that writes its history as it goes:
+rewriting it in full each time cost rows × writes), each call one ``write`` of whole lines.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,7 @@ import numpy as np
 from fem.core.errors import FemError
 from fem.io.atomic import atomic_write, atomic_write_text
 
-__all__ = ["write_energy_csv", "write_probes_csv", "plot_energies"]
+__all__ = ["write_energy_csv", "append_energy_csv", "energy_csv_text", "write_probes_csv", "plot_energies"]
 
 _AXES = "xyz"
 
@@ -24,11 +27,11 @@ _ENERGY_COLUMNS = (("time", "time_s"), ("step", "step"), ("kinetic", "kinetic_J"
 _EXTRA_COLUMNS = {"dt_critical": "dt_critical_s", "dt_margin": "dt_margin"}  # with monitor_every
 
 
-def _csv(header: list[str], columns: list[np.ndarray]) -> str:
-    rows = [",".join(header)]
+def _csv(header: list[str] | None, columns: list[np.ndarray]) -> str:
+    rows = [] if header is None else [",".join(header)]
     for values in zip(*columns):
         rows.append(",".join(str(int(v)) if isinstance(v, (np.integer, int)) else repr(float(v)) for v in values))
-    return "\n".join(rows) + "\n"
+    return "\n".join(rows) + "\n" if rows else ""
 
 
 def write_energy_csv(path, energies: dict) -> Path:
@@ -40,19 +43,44 @@ def write_energy_csv(path, energies: dict) -> Path:
     Header ``time_s,step,kinetic_J,internal_J,external_J,damping_J,balance_error``; values are
     written with full float64 precision.
     """
+    return atomic_write_text(path, energy_csv_text(energies))
+
+
+def append_energy_csv(path, energies: dict) -> Path:
+    """Append rows (``energies`` as for :func:`write_energy_csv`, the same columns as the file's header)
+    to an energy CSV that :func:`write_energy_csv` created; returns the path.
+
+    The lines are written with one ``os.write`` on a file opened for appending, then fsynced: a process
+    killed at any moment leaves whole lines (the rows before or after this call), never part of one.
+    """
+    text = energy_csv_text(energies, header=False)
+    if text:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            data = text.encode()
+            while data:   # a regular file takes it in one write; loop only for a short write
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return Path(path)
+
+
+def energy_csv_text(energies: dict, header: bool = True) -> str:
+    """The lines :func:`write_energy_csv` writes (``header`` False: the rows only)."""
     missing = [k for k, _ in _ENERGY_COLUMNS if k not in energies]
     if missing:
         raise FemError(f"energies lack {missing}; expected the keys {[k for k, _ in _ENERGY_COLUMNS]}")
     n = len(energies["time"])
     keys = [k for k, _ in _ENERGY_COLUMNS] + [k for k in energies if k not in dict(_ENERGY_COLUMNS)]
-    header = [dict(_ENERGY_COLUMNS).get(k, _EXTRA_COLUMNS.get(k, k)) for k in keys]
+    names = [dict(_ENERGY_COLUMNS).get(k, _EXTRA_COLUMNS.get(k, k)) for k in keys]
     cols = []
     for k in keys:
         a = np.asarray(energies[k]).reshape(-1)
         if len(a) != n:
             raise FemError(f"energies[{k!r}] has {len(a)} rows, energies['time'] has {n}")
         cols.append(a.astype(np.int64) if k == "step" else a.astype(np.float64))
-    return atomic_write_text(path, _csv(header, cols))
+    return _csv(names if header else None, cols)
 
 
 def write_probes_csv(path, probes: dict) -> Path:

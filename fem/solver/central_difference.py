@@ -216,7 +216,8 @@ class CentralDifference:
         h = 0.5 * self.dt
         w_ext, w_damp = self._other_work(s, vh, f_ext, v1, reaction)
         if not self.visc_linear:
-            return (h * float(torch.dot(vh, s.f_int + f_int)), w_ext, w_damp)
+            # two dot products instead of one of the sum: no (n_dofs,) temporary f_n + f_{n+1}
+            return (h * (float(torch.dot(vh, s.f_int)) + float(torch.dot(vh, f_int))), w_ext, w_damp)
         d1, d0 = float(torch.dot(vh, f_int)), float(torch.dot(vh, s.f_int))
         d2 = d0 if s.scheme.f_prev is None else float(torch.dot(vh, s.scheme.f_prev))
         return (h * (d0 + d1), w_ext, w_damp + h * self.viscous.force_factor * (d1 - d2))

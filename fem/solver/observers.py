@@ -7,7 +7,10 @@ row checks (energy guard and balance, as the energy account decides them; invers
 which therefore only see states that passed every check due at that step.
 
 An observer has ``start(state)`` (the initial state of a fresh run; not called on a restart),
-``update(state, row)`` (``row``: the step is a row step of the :class:`fem.solver.plan.RunPlan`),
+``next_step(n, plan)`` (the next step after ``n`` whose state it needs, None for none: the loop calls
+``update`` only then, so an observer with nothing to do costs nothing per step; the default, ``n + 1``,
+is every step), ``update(state, row)`` (``row``: the step is a row step of the
+:class:`fem.solver.plan.RunPlan`),
 ``interrupted(state)`` (Ctrl-C), ``close()`` (always, when the loop ends) and, when it keeps a
 history, ``state_dict()`` / ``load_state_dict(d)`` for checkpoints. None of them changes the state.
 """
@@ -32,6 +35,11 @@ __all__ = ["Observer", "MonitorRecorder", "EnergyRecorder", "ProbeRecorder", "Fr
 log = logging.getLogger(__name__)
 
 
+def _next_every(n: int, every) -> int | None:
+    """The first multiple of ``every`` after ``n`` (None when ``every`` is 0 or None: never)."""
+    return (n // every + 1) * every if every else None
+
+
 def probe_nodes(mesh, where) -> np.ndarray:
     """(k,) node ids of a probe: ids as given, or a set name / selector (default tolerance)."""
     if isinstance(where, str):
@@ -48,6 +56,9 @@ class Observer:
 
     def start(self, s: State) -> None:
         pass
+
+    def next_step(self, n: int, plan) -> int | None:
+        return n + 1
 
     def update(self, s: State, row: bool) -> None:
         pass
@@ -84,6 +95,9 @@ class MonitorRecorder(Observer):
         if self.every:  # so that the first energy row already carries the margin
             self.measure(s)
 
+    def next_step(self, n: int, plan) -> int | None:
+        return _next_every(n, self.every)
+
     def update(self, s: State, row: bool) -> None:
         if self.every and s.step % self.every == 0:
             self.measure(s)
@@ -107,8 +121,9 @@ class MonitorRecorder(Observer):
 
 
 class EnergyRecorder(Observer):
-    """Energy accumulators (every step) and energy rows (row steps) of a run of ``setup`` at ``dt`` (s);
-    see :mod:`fem.solver.energy`.
+    """Energy accumulators and energy rows (row steps) of a run of ``setup`` at ``dt`` (s); see
+    :mod:`fem.solver.energy`. The step loop adds every step's work to ``account`` itself (one call, no
+    observer dispatch per step); ``update`` writes the rows.
 
     check : the :class:`~fem.solver.solve_options.EnergyCheck` (on_row, tol, guard; None: rows only).
     With a monitor that measures, each row also carries ``dt_critical`` (latest measurement, s) and
@@ -126,8 +141,10 @@ class EnergyRecorder(Observer):
     def start(self, s: State) -> None:
         self.row(s)
 
+    def next_step(self, n: int, plan) -> int | None:
+        return plan.next_row(n)
+
     def update(self, s: State, row: bool) -> None:
-        self.account.add(s.scheme.increments)
         if row:
             self.row(s)
 
@@ -180,6 +197,9 @@ class ProbeRecorder(Observer):
     def start(self, s: State) -> None:
         self.sample(s)
 
+    def next_step(self, n: int, plan) -> int | None:
+        return _next_every(n, self.every) if self.nodes else None
+
     def update(self, s: State, row: bool) -> None:
         if self.nodes and s.step % self.every == 0:
             self.sample(s)
@@ -222,6 +242,9 @@ class FrameRecorder(Observer):
 
     def start(self, s: State) -> None:
         self.save(s)
+
+    def next_step(self, n: int, plan) -> int | None:
+        return self.plan.next_frame(n) if self.writer is not None or self.keep else None
 
     def update(self, s: State, row: bool) -> None:
         if self.plan.is_frame(s.step):
@@ -293,6 +316,9 @@ class CheckpointWriter(Observer):
         self.meta = dict(getattr(checkpoint, "meta", None) or {})
         self.histories = histories    # the observers whose state_dict a restart needs
 
+    def next_step(self, n: int, plan) -> int | None:
+        return _next_every(n, self.every)
+
     def update(self, s: State, row: bool) -> None:
         if self.every and s.step % self.every == 0:
             self.write(s)
@@ -331,15 +357,17 @@ class ProgressBar(Observer):
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, desc="explicit")
-        self.chunk, self.pending = max(1, total // 1000), 0
+        self.chunk, self.shown = max(1, total // 1000), initial
+
+    def next_step(self, n: int, plan) -> int | None:
+        # the last step is always due, so a completed run shows n/n
+        return None if self.bar is None else plan.cap(n, n + self.chunk)
 
     def update(self, s: State, row: bool) -> None:
-        self.pending += 1
-        if self.bar is not None and self.pending >= self.chunk:
-            self.bar.update(self.pending)
-            self.pending = 0
+        if self.bar is not None:
+            self.bar.update(s.step - self.shown)
+            self.shown = s.step
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.update(self.pending)   # the steps since the last chunk, so a completed run shows n/n
             self.bar.close()

@@ -15,12 +15,17 @@ from fem.core.errors import FemError
 from fem.core.limits import Limits, check_run, check_time_step, count_steps, estimate_output
 from fem.solver.solve_options import EnergyCheck, Monitor, SaveAt
 
-__all__ = ["RunPlan", "plan_run", "whole_steps", "UNSAFE_MONITORS"]
+__all__ = ["RunPlan", "plan_run", "whole_steps", "UNSAFE_MONITORS", "ROW_EVERY_MIN"]
 
 log = logging.getLogger(__name__)
 
 #: measurements of the critical step in a run at an allowed unsafe dt (when Monitor.every is None)
 UNSAFE_MONITORS = 20
+
+#: the fewest steps between the default energy rows: a row (energies, balance and guard, the 2D/3D
+#: inversion check) is bookkeeping that no proof needs at every step, and at one row per step it cost
+#: more than the step itself on a 12k-dof linear mesh (measured, bench/step_paths.py --sections loop)
+ROW_EVERY_MIN = 10
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,27 @@ class RunPlan:
     def is_frame(self, n: int) -> bool:
         return n % self.save_every == 0 or n == self.n_steps
 
+    def next_row(self, n: int) -> int:
+        """The first row step after step ``n`` (:meth:`is_row`), so that the loop tests one integer per step."""
+        return self.cap(n, min(_next_multiple(n, self.energy_every), _next_multiple(n, self.save_every)))
+
+    def next_frame(self, n: int) -> int:
+        """The first frame step after step ``n`` (:meth:`is_frame`)."""
+        return self.cap(n, _next_multiple(n, self.save_every))
+
+    def cap(self, n: int, k: int) -> int:
+        """Step ``k`` (a step after ``n``), or the last step when it comes first (an observer's due step)."""
+        end = self.n_steps
+        return k if end is None or n >= end else min(k, end)
+
     @classmethod
     def open_ended(cls, dt: float, every: int) -> "RunPlan":
         """A run without an end (:func:`fem.iterate`): a row every ``every`` steps, no frames, no monitor."""
         return cls(None, float(dt), every, every, 0)
+
+
+def _next_multiple(n: int, every: int) -> int:
+    return (n // every + 1) * every
 
 
 def whole_steps(t_end: float, dt: float, limits: Limits | None = None) -> tuple[int, float]:
@@ -84,5 +106,6 @@ def plan_run(setup, t_end: float, save: SaveAt, energy: EnergyCheck, monitor: Mo
     estimate = estimate_output(setup.problem.mesh, n_steps, save_every=save.every, energy_every=energy.every,
                                fields=writes, n_probes=n_probes, probe_every=probe_every)
     check_run(n_steps, estimate, limits)
-    return RunPlan(n_steps, dt, save.every or max(1, n_steps // 100), energy.every or max(1, n_steps // 1000),
-                   monitor_every)
+    # default rows: about 1000 per run, at least ROW_EVERY_MIN steps apart (the last step is always one)
+    return RunPlan(n_steps, dt, save.every or max(1, n_steps // 100),
+                   energy.every or max(ROW_EVERY_MIN, n_steps // 1000), monitor_every)

@@ -61,7 +61,8 @@ class SaveAt:
 class EnergyCheck:
     """Energy rows (:mod:`fem.solver.energy`) and the balance check.
 
-    every : steps between rows; None or 0: about 1000 rows per run (a row is also taken at every frame).
+    every : steps between rows; None or 0: about 1000 rows per run, at least 10 steps apart
+        (``fem.solver.plan.ROW_EVERY_MIN``; a row is also taken at every frame and at the last step).
     tol : stop as ``"unstable"`` when a row's relative balance error exceeds it (None: never). 0.5 by
         default: a stable linear run stays below ``(ω_max Δt)²/4`` (:mod:`fem.solver.energy`), an unstable one
         passes any threshold within a few dozen steps of the one it would pass first. Not checked in

@@ -15,6 +15,14 @@ Everything is closed form, with ``sp(u) = log(1 + eᵘ)`` and ``P(u) = ∫_{-∞
 switch as in ``F.softplus``), so the tangent autograd computes from :meth:`forward` *is* ``L·s(x)`` up
 to rounding: the certificate below bounds what the code differentiates, not an idealised integral.
 
+Speed (a finite-strain solver calls :meth:`forward` at every quadrature point, every step): the
+constants of the parametrisation (softmax, exp, and ``cₖ = L wₖ/aₖ``, ``u₀ₖ = −aₖbₖ``, ``sp(u₀ₖ)``)
+are computed once and kept until a parameter or buffer changes (keyed on their ``_version`` counters
+and storage, as optimiser steps and ``load_state_dict`` bump them); while a graph to the parameters
+is needed (training) they are recomputed on every call, so gradients flow as before. :meth:`forward`
+then makes one (..., k) temporary, ``sp(aₖx + u₀ₖ) − sp(u₀ₖ)`` in place, weights it in place and sums it:
+r(x) = L w₀ x + Σ cₖ (sp(aₖx + u₀ₖ) − sp(u₀ₖ)).
+
 Certificate (:meth:`sup_tangent`): every term of s is monotone, so on an interval [x, y] (ends may be
 ±∞) ``sup s ≤ w₀ + Σ_rising wₖσₖ(y) + Σ_falling wₖσₖ(x)`` — interval arithmetic that is exact at the
 ends. A grid over the transition region plus the two tails, refined where that bound exceeds the best
@@ -43,6 +51,9 @@ _PRIMITIVE_COEFFS = (1.0, 0.25, 0.027777777777777776, 0.0, -0.000277777777777777
 
 
 
+_ZERO = torch.zeros((), dtype=torch.float64)
+
+
 def softplus(u: torch.Tensor) -> torch.Tensor:
     """log(1 + eᵘ), elementwise, overflow-free; its autograd derivative is sigmoid(u) (no threshold)."""
     return torch.logaddexp(u, torch.zeros_like(u))
@@ -63,6 +74,18 @@ def softplus_primitive(u: torch.Tensor) -> torch.Tensor:
         p = p * z + c
     p_neg = p * z
     return torch.where(u > 0, 0.5 * u**2 + math.pi**2 / 6 - p_neg, p_neg)
+
+
+def _primitive_inplace(u: torch.Tensor) -> torch.Tensor:
+    """:func:`softplus_primitive` without a graph, into few (...) temporaries (Horner in place): u is consumed."""
+    pos = u > 0
+    sq = torch.where(pos, 0.5 * u**2 + math.pi**2 / 6, 0.0)    # the arithmetic of softplus_primitive, bit for bit
+    z = torch.logaddexp(u.abs_().neg_(), _ZERO.to(u.dtype), out=u)     # sp(−|u|) in u's buffer
+    p = torch.full_like(z, _PRIMITIVE_COEFFS[-1])
+    for c in _PRIMITIVE_COEFFS[-2::-1]:
+        p.mul_(z).add_(c)
+    p.mul_(z)
+    return torch.where(pos, sq - p, p)
 
 
 @dataclass
@@ -134,19 +157,50 @@ class MonotoneResponse(nn.Module):
 
     # -- the parametrisation -------------------------------------------------------------------
     def _parts(self):
+        return self._constants()[:4]
+
+    def _make_constants(self) -> tuple:
+        """(w, w₀, a, b, L·w₀, c = L·w/a, −a·b, Σ c·sp(−a·b)): the parametrisation and forward's constants."""
         w = torch.softmax(self.logits, 0)
         k = self.sign.numel()
         lo, hi = self.span
-        return w[:k], w[k], self.sign * torch.exp(self.log_rate) / (hi - lo), lo + (hi - lo) * self.centre
+        wk, w0 = w[:k], w[k]
+        a = self.sign * torch.exp(self.log_rate) / (hi - lo)
+        b = lo + (hi - lo) * self.centre
+        coef = self.max_slope * wk / a
+        shift = -a * b
+        sp0 = softplus(shift)
+        # primitive: L·[w₀x²/2 + Σ (wₖ/aₖ²)(P(uₖ) − P(u₀ₖ)) − x Σ wₖ sp(u₀ₖ)/aₖ]
+        coef_p = coef / a
+        prim = (0.5 * self.max_slope * w0, coef_p, softplus_primitive(shift), (coef * sp0).sum())
+        return wk, w0, a, b, self.max_slope * w0, coef, shift, sp0, prim
+
+    def _constants(self) -> tuple:
+        """:meth:`_make_constants`, cached while no graph to the parameters is needed (module docstring)."""
+        params = (self.logits, self.log_rate, self.centre)
+        if torch.is_grad_enabled() and any(p.requires_grad for p in params):
+            return self._make_constants()
+        key = tuple((t.data_ptr(), t._version, t.dtype, t.device)
+                    for t in params + (self.max_slope, self.sign))
+        cached = self.__dict__.get("_constants_cache")
+        if cached is None or cached[0] != key:
+            with torch.no_grad():
+                cached = (key, self._make_constants())
+            self.__dict__["_constants_cache"] = cached
+        return cached[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """r(x): (...) -> (...)."""
-        w, w0, a, b = self._parts()
-        r = w0 * x
-        if a.numel():
-            u = a * (x.unsqueeze(-1) - b)
-            r = r + ((softplus(u) - softplus(-a * b)) / a * w).sum(-1)
-        return self.max_slope * r
+        _, _, a, _, lw0, coef, shift, sp0, _ = self._constants()
+        if not a.numel():
+            return lw0 * x
+        u = torch.addcmul(shift, x.unsqueeze(-1), a)      # a·x − a·b, (..., k): the one temporary
+        if torch.is_grad_enabled() and (x.requires_grad or coef.requires_grad):
+            return ((softplus(u) - sp0) * coef).sum(-1) + lw0 * x
+        torch.logaddexp(u, _ZERO.to(u.dtype), out=u)      # sp in place: no second (..., k) array
+        # sp(u) − sp(u₀) term by term keeps r(0) = 0 exactly (u = u₀ there); summed by torch's reduction (a
+        # BLAS matrix-vector product's rounding can depend on the array's alignment: same input, same bits)
+        return u.sub_(sp0).mul_(coef).sum(-1).addcmul_(lw0, x)
 
     def tangent(self, x: torch.Tensor) -> torch.Tensor:
         """r'(x) = L·s(x): (...) -> (...) (closed form; equals autograd of :meth:`forward`)."""
@@ -179,7 +233,12 @@ class MonotoneResponse(nn.Module):
 
     def primitive(self, x: torch.Tensor) -> torch.Tensor:
         """∫₀ˣ r(t) dt: (...) -> (...) (closed form, through the dilogarithm)."""
-        w, w0, a, b = self._parts()
+        w, w0, a, b, _, _, shift, _, (half_lw0, coef_p, p0, slope0) = self._constants()
+        if not (torch.is_grad_enabled() and (x.requires_grad or coef_p.requires_grad)):
+            if not a.numel():
+                return half_lw0 * x * x
+            u = torch.addcmul(shift, x.unsqueeze(-1), a)    # (..., k): the one large temporary kept
+            return _primitive_inplace(u).sub_(p0).mul_(coef_p).sum(-1).sub_(slope0 * x).add_(half_lw0 * x**2)
         out = 0.5 * w0 * x**2
         if a.numel():
             u0 = -a * b
