@@ -1,6 +1,8 @@
 """Shared assertions of the bad-input suites: one line on stderr, exit 2, no traceback, named parts."""
 from __future__ import annotations
 
+import re
+
 from lipmat.cli import main
 
 
@@ -36,3 +38,22 @@ def _deck(tmp_path, name="deck.toml", **tables) -> str:
     path = tmp_path / name
     path.write_text(text)
     return str(path)
+
+
+def run_cli(argv, capsys) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of ``lipmat ARGV``; argparse's own errors count as exit 2."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 2
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_clear_error(code, err, pattern, *, status=2):
+    assert code == status, f"exit {code}, stderr: {err}"
+    assert "Traceback" not in err, err
+    # argparse prints its usage block (a "usage:" line and indented continuation lines) before the message
+    lines = [line for line in err.strip().splitlines() if line.strip() and not line.startswith(("usage:", " "))]
+    assert len(lines) == 1, f"expected one message line, got {err!r}"
+    assert re.search(pattern, lines[0]), f"{pattern!r} not in {lines[0]!r}"

@@ -19,30 +19,12 @@ import torch
 
 from lipmat.cli import main
 
+from _bad_input_helpers import assert_clear_error, run_cli
+
 ROOT = Path(__file__).resolve().parents[1]
 TRELOAR = ROOT / "data" / "treloar_uniaxial.csv"
 DECK = ROOT / "examples" / "decks" / "bar_impact.toml"
 GOOD_CURVE = "stretch,nominal_stress_MPa\n1.1,0.1\n1.3,0.25\n1.5,0.35\n2.0,0.5\n"
-
-
-def run_cli(argv, capsys) -> tuple[int, str, str]:
-    """(exit status, stdout, stderr) of ``lipmat ARGV``; argparse's own errors count as exit 2."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_clear_error(code, err, pattern, *, status=2):
-    assert code == status, f"exit {code}, stderr: {err}"
-    assert "Traceback" not in err, err
-    # argparse prints its usage block (a "usage:" line and indented continuation lines) before the message
-    lines = [line for line in err.strip().splitlines() if line.strip() and not line.startswith(("usage:", " "))]
-    assert len(lines) == 1, f"expected one message line, got {err!r}"
-    import re
-    assert re.search(pattern, lines[0]), f"{pattern!r} not in {lines[0]!r}"
 
 
 # -- measurement files ----------------------------------------------------------------------------
