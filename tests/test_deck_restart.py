@@ -135,6 +135,7 @@ def test_restart_refuses_a_checkpoint_of_another_deck_and_writes_nothing(tmp_pat
         "checkpoint.pt", "energy.csv"]
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # the corrupt case is a crafted pickle
 @pytest.mark.parametrize("case", ["missing", "corrupt", "foreign", "no-checkpoint-table"])
 def test_restart_bad_checkpoints_are_located_errors_exit_2(tmp_path, capsys, case):
     deck = write_deck(tmp_path)
