@@ -58,6 +58,8 @@ class Observer:
         pass
 
     def next_step(self, n: int, plan) -> int | None:
+        """The next step after ``n`` whose state this observer needs (None: none); the loop calls
+        ``update`` only at those steps. The base class needs every step."""
         return n + 1
 
     def update(self, s: State, row: bool) -> None:

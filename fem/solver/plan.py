@@ -45,6 +45,7 @@ class RunPlan:
         return n % self.energy_every == 0 or n % self.save_every == 0 or n == self.n_steps
 
     def is_frame(self, n: int) -> bool:
+        """True when step ``n`` writes a frame (every ``save_every`` steps, and the last step)."""
         return n % self.save_every == 0 or n == self.n_steps
 
     def next_row(self, n: int) -> int:
