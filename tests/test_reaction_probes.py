@@ -1,0 +1,81 @@
+"""Reaction-force probes (fem.solver.reactions): the force the constraints apply to the body on a set."""
+import math
+
+import numpy as np
+import pytest
+
+import fem
+from fem import BodyForce, Fixed, LinearElastic, Prescribed, Problem, Probes, solve
+from fem.core.errors import FemError
+
+
+def _pulled_bar(n_el=20, E=3.0, area=2.0, u_end=1e-3, ramp=20.0):
+    """Linear bar, fixed left, right end pulled by a smooth (1 − cos) ramp to u_end over ``ramp`` s."""
+    mesh = fem.bar(1.0, n_el)
+
+    def g(t):
+        return u_end * (0.5 - 0.5 * math.cos(math.pi * min(t, ramp) / ramp))
+
+    bcs = [Fixed("left"), Prescribed("right", "x", displacement=g)]
+    return Problem(mesh, LinearElastic(E, 0.0, "uniaxial"), 1.0, bcs=bcs, area=area, damping=2.0)
+
+
+def test_static_limit_reaction_is_EA_strain_and_balances_the_support():
+    E, A, u_end = 3.0, 2.0, 1e-3
+    res = solve(_pulled_bar(E=E, area=A, u_end=u_end), 40.0, "certified",
+                probes=Probes(nodes={"end": "right"}, reactions={"grip": "right", "support": "left"}, every=10))
+    r = res.probes["reactions"]
+    assert r["grip"].shape == r["support"].shape == (len(res.probes["time"]), 1)
+    expected = E * A * u_end / 1.0
+    assert res.probes["end"][-1, 0] == pytest.approx(u_end, rel=1e-12)
+    assert r["grip"][-1, 0] == pytest.approx(expected, rel=1e-3)
+    assert r["support"][-1, 0] == pytest.approx(-expected, rel=1e-3)     # global equilibrium at rest
+
+
+def test_reaction_equals_the_scheme_reaction_on_moving_dofs():
+    seen = []
+    res = solve(_pulled_bar(), 5.0, "certified", probes=Probes(reactions={"grip": "right"}, every=1),
+                callback=lambda s: seen.append(float(s.scheme.reaction.sum())))
+    np.testing.assert_allclose(res.probes["reactions"]["grip"][1:, 0], seen, rtol=1e-12, atol=1e-15)
+
+
+def test_sum_of_reactions_is_momentum_rate_minus_external_load_2d():
+    """Σ R over every constrained dof = (p_{n+½} − p_{n−½})/Δt − Σ f_ext, p = Σ M v (α = 0), each step."""
+    mesh = fem.rectangle(2.0, 1.0, 6, 3)
+    g = np.array([0.3, -9.81])
+    bcs = [Fixed("left"), Prescribed("right", "x", velocity=lambda t: 0.05 * math.sin(40.0 * t)),
+           Fixed("x == 1 and y == 1", components="y")]
+    prob = Problem(mesh, LinearElastic(1e4, 0.3, "plane_strain"), 2.0, bcs=bcs, loads=[BodyForce(g)],
+                   thickness=0.1)
+    mass = 2.0 * 0.1 * 2.0 * 1.0   # density × thickness × area: Σ M per component
+    states = []
+    res = solve(prob, 0.05, "certified", callback=lambda s: states.append((s.step, s.v.clone(), s.a.clone())),
+                probes=Probes(reactions={"left": "left", "right": "right", "mid": "x == 1 and y == 1"}, every=1))
+    dt, r = res.dt, res.probes["reactions"]
+    total = (r["left"] + r["right"] + r["mid"])[1:]          # steps 1..n (the callback sees those)
+    m = fem.Assembly(mesh, thickness=0.1).lumped_mass(2.0).numpy()
+    assert m.sum() == pytest.approx(2 * mass, rel=1e-12)
+    for (n0, v0, a0), (n1, v1, a1), R in zip(states, states[1:], total[1:]):
+        p_prev = (m * (v0 + 0.5 * dt * a0).numpy()).reshape(-1, 2).sum(0)     # p_{n−½}
+        p_next = (m * (v1 + 0.5 * dt * a1).numpy()).reshape(-1, 2).sum(0)     # p_{n+½}
+        expected = (p_next - p_prev) / dt - mass * g
+        scale = np.abs(mass * g).max() + np.abs(R).max()
+        np.testing.assert_allclose(R, expected, rtol=0, atol=1e-10 * scale)
+
+
+def test_reaction_probe_on_a_free_set_is_refused():
+    with pytest.raises(FemError, match="'free'.*no constrained dof"):
+        solve(_pulled_bar(), 0.1, "certified", probes=Probes(reactions={"free": "x == 0.5"}))
+
+
+def test_probe_names_are_unique():
+    with pytest.raises(FemError, match="unique"):
+        Probes(nodes={"a": "left"}, reactions={"a": "left"})
+    with pytest.raises(FemError, match="unique"):
+        Probes(reactions={"reactions": "left"})
+
+
+def test_probes_csv_has_reaction_columns(tmp_path):
+    probes = {"time": np.array([0.0, 1.0]), "tip": np.zeros((2, 2)), "reactions": {"grip": np.ones((2, 2))}}
+    text = fem.write_probes_csv(tmp_path / "p.csv", probes).read_text()
+    assert text.splitlines()[0] == "time_s,tip_ux_m,tip_uy_m,grip_Rx_N,grip_Ry_N"
