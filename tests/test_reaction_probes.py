@@ -79,3 +79,70 @@ def test_probes_csv_has_reaction_columns(tmp_path):
     probes = {"time": np.array([0.0, 1.0]), "tip": np.zeros((2, 2)), "reactions": {"grip": np.ones((2, 2))}}
     text = fem.write_probes_csv(tmp_path / "p.csv", probes).read_text()
     assert text.splitlines()[0] == "time_s,tip_ux_m,tip_uy_m,grip_Rx_N,grip_Ry_N"
+
+
+DECK = """[mesh]
+generator = "bar"
+lx = 1.0
+nx = 20
+area = 2.0
+[material]
+type = "linear_elastic"
+E = 3.0
+density = 1.0
+[[bc]]
+where = "left"
+[[bc]]
+type = "displacement"
+where = "right"
+component = "x"
+value = 1e-3
+amplitude = {{ type = "ramp", t1 = 20.0 }}
+[time]
+end = 40.0
+dt = "certified"
+mass_damping = 2.0
+[output]
+fields = false
+plot = false
+energy_csv = false
+probe_every = 10
+[output.probes]
+end = "right"
+[output.reactions]
+{reactions}
+[output.scalars]
+peak_force = {{ probe = "grip", component = "x", reduce = "max_abs" }}
+final_support = {{ probe = "support", reduce = "final" }}
+"""
+
+
+def test_deck_writes_reaction_columns_and_reduces_them(tmp_path):
+    from fem.deck import load_deck, run_deck
+
+    path = tmp_path / "pull.toml"
+    path.write_text(DECK.format(reactions='grip = "right"\nsupport = "x == 0"'))
+    deck = load_deck(path)
+    run = run_deck(deck, progress=False)
+    csv = (tmp_path / "pull_out" / "probes.csv").read_text().splitlines()
+    assert csv[0] == "time_s,end_ux_m,grip_Rx_N,support_Rx_N"
+    last = np.array(csv[-1].split(","), dtype=float)
+    assert last[2] == pytest.approx(3.0 * 2.0 * 1e-3, rel=1e-3) and last[3] == pytest.approx(-last[2], rel=1e-3)
+    r = run.result.probes["reactions"]
+    assert run.scalars["peak_force"] == pytest.approx(np.abs(r["grip"][:, 0]).max(), rel=1e-15)
+    assert run.scalars["final_support"] == pytest.approx(last[3], rel=1e-12)
+
+
+@pytest.mark.parametrize("reactions, message", [
+    ('free = "x == 0.5"', r"\[output\.reactions\].*free = 'x == 0\.5'.*no constrained dof"),
+    ('end = "right"', r"\[output\.reactions\].*end = 'right'.*name is taken"),
+    ('grip = 3', r"\[output\.reactions\].*grip"),
+])
+def test_deck_reaction_probe_errors_are_located(reactions, message):
+    from fem.core.errors import DeckError
+    from fem.deck import parse_deck
+
+    with pytest.raises(DeckError, match=message) as e:
+        parse_deck(DECK.format(reactions=reactions + '\ngrip2 = "right"').replace('probe = "grip"', 'probe = "grip2"')
+                   .replace('probe = "support"', 'probe = "grip2"'), path="pull.toml")
+    assert str(e.value).startswith("pull.toml")
