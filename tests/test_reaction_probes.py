@@ -146,3 +146,23 @@ def test_deck_reaction_probe_errors_are_located(reactions, message):
         parse_deck(DECK.format(reactions=reactions + '\ngrip2 = "right"').replace('probe = "grip"', 'probe = "grip2"')
                    .replace('probe = "support"', 'probe = "grip2"'), path="pull.toml")
     assert str(e.value).startswith("pull.toml")
+
+
+def test_reaction_histories_continue_exactly_after_a_restart(tmp_path):
+    from fem import Checkpoint
+
+    prob = _pulled_bar(ramp=2.0)
+    kw = dict(probes=Probes(reactions={"grip": "right", "support": "left"}, every=3))
+    full = solve(prob, 3.0, "certified", **kw)
+
+    def stop(s):
+        if s.step == 40:
+            raise KeyboardInterrupt
+
+    ck = tmp_path / "run.ckpt"
+    part = solve(prob, 3.0, "certified", callback=stop, checkpoint=Checkpoint(ck, every=25), **kw)
+    assert part.status == "interrupted"
+    rest = solve(prob, 3.0, "certified", restart=ck, **kw)
+    np.testing.assert_array_equal(rest.probes["time"], full.probes["time"])
+    for k in ("grip", "support"):
+        np.testing.assert_allclose(rest.probes["reactions"][k], full.probes["reactions"][k], rtol=0, atol=1e-15)
