@@ -116,8 +116,16 @@ Schema (``*`` = required; units SI)::
     max_bytes = 20e9                            # refuse a larger output estimate (default 20 GB; false: none)
     [output.probes]                             # name = set or selector; mean displacement recorded
     tip = "right"
+    [output.reactions]                          # name = set or selector holding [[bc]] nodes: the total force
+    grip = "right"                              # the constraints apply to the body there, per component (N;
+                                                # 2D: per thickness, 1D: per area, as the internal forces),
+                                                # sum of M a + C v + f_int - f_ext over the set's constrained
+                                                # dofs (fem.solver.reactions); probes.csv columns grip_Rx_N..;
+                                                # a set without a constrained dof is an error. Names are
+                                                # unique across [output.probes] and [output.reactions]
     [output.scalars]                            # one number per run (summary, --json, lipmat sweep's table):
     peak_tip = { probe = "tip", component = "x", reduce = "max_abs" }   # reduce: max | min | max_abs
+    peak_force = { probe = "grip", component = "x", reduce = "max_abs" }  # a reaction probe (N)
     final_kinetic = { energy = "kinetic", reduce = "final" }            #   | final | mean
     largest_strain = { field = "strain", component = "XX", reduce = "max" }  # over every cell of every frame
                                                 # (fields: max | min | max_abs; needs fields, format "vtu")

@@ -207,3 +207,28 @@ def _field(t: Table, key: str, mesh) -> np.ndarray | None:
         i, c = np.argwhere(bad)[0]
         raise t.error(f"{key}[{c}] is not finite at node {i} ({mesh.points[i].tolist()})")
     return out
+
+
+def read_reactions(t: Table | None, tol: float, mesh, bcs, probes: dict) -> tuple[dict, dict]:
+    """``[output.reactions]`` (name = set or selector): ``(selectors, node ids)`` by name; DeckError
+    (naming the table and key) for a non-string, a name already used by ``probes`` (``[output.probes]``)
+    or reserved (``time``, ``reactions``), or a set that holds no dof constrained by ``bcs``."""
+    from fem.discretisation.bc import constrained_dofs
+    from fem.solver.reactions import constrained_components
+
+    sels, nodes = {}, {}
+    if t is None:
+        return sels, nodes
+    held = constrained_dofs(mesh, bcs)
+    for name, sel in t.data.items():
+        if not isinstance(sel, str):
+            raise t.type_error(name, "a set name or selector string", sel)
+        if name in probes or name in ("time", "reactions"):
+            raise t.error(f"{name} = {sel!r}: the name is taken (by [output.probes] or reserved: time, reactions); "
+                          f"expected a name unique across [output.probes] and [output.reactions]")
+        ids = select(t, sel, tol, mesh, what=f"reaction {name!r}")
+        if len(constrained_components(ids, held, mesh.dim)[0]) == 0:
+            raise t.error(f"{name} = {sel!r}: its {len(ids)} node(s) carry no constrained dof; a reaction probe "
+                          f"needs nodes of a [[bc]] (fixed, displacement or velocity)")
+        sels[name], nodes[name] = sel, ids
+    return sels, nodes

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from fem.core import mandel
-from fem.deck.conditions import read_bc, read_initial, read_load, select
+from fem.deck.conditions import read_bc, read_initial, read_load, read_reactions, select
 from fem.deck.restart import fingerprint, read_checkpoint
 from fem.deck.scalars import read_scalars
 from fem.deck.settings import Deck, OutputSettings
@@ -136,7 +136,7 @@ class _Reader:
         u0, v0 = read_initial(top.table("initial"), mesh)
         t_end, dt, damping, unsafe = self.time(top.table("time"))
         energy_tol, device, dtype, threads, monitor_every = self.solver(top.table("solver"))
-        output = self.output(top.table("output"), mesh)
+        output = self.output(top.table("output"), mesh, bcs)
         limits = self.limits_override or self.limits(top.table("solver"), top.table("output"))
         self.size_run(top.table("time"), mesh, t_end, dt, output, limits)
         every, ck_file = read_checkpoint(top.table("checkpoint"))
@@ -318,7 +318,8 @@ class _Reader:
             n = count_steps(t_end, dt)
             check_run(n, None, limits)
             check_run(n, estimate_output(mesh, int(n), save_every=output.every, energy_every=output.energy_every,
-                                         fields=output.fields, n_probes=len(output.probes),
+                                         fields=output.fields,
+                                         n_probes=len(output.probes) + len(output.reactions),
                                          probe_every=output.probe_every), limits)
         except FemError as exc:
             raise t.error(f"end = {t_end!r} s, dt = {dt!r} s: {exc}") from None
@@ -351,13 +352,14 @@ class _Reader:
         return "auto" if t is None else t.string("certified_method", "auto", choices=CERTIFIED_METHODS)
 
     # -- [output] ---------------------------------------------------------------------------------
-    def output(self, t: Table | None, mesh: Mesh) -> OutputSettings:
+    def output(self, t: Table | None, mesh: Mesh, bcs=()) -> OutputSettings:
         default_dir = self.base / f"{self.path.stem}_out"
         if t is None:
             d = default_dir.resolve()
             return OutputSettings(d, energy_csv=d / "energy.csv", probes_csv=d / "probes.csv", plot=d / "energy.png")
         t.check(("dir", "format", "prefix", "fields", "every", "energy_every", "energy_csv", "probes_csv",
-                 "plot", "probes", "probe_every", "compression", "max_frames", "max_bytes", "scalars"))
+                 "plot", "probes", "probe_every", "compression", "max_frames", "max_bytes", "scalars",
+                 "reactions"))
         d = (self.base / t.string("dir")).resolve() if t.has("dir") else default_dir.resolve()
         probes, probe_nodes = {}, {}
         p = t.table("probes")
@@ -367,10 +369,11 @@ class _Reader:
                     raise p.type_error(name, "a set name or selector string", sel)
                 probe_nodes[name] = select(p, sel, self.tol, mesh, what=f"probe {name!r}")
                 probes[name] = sel
+        reactions, reaction_nodes = read_reactions(t.table("reactions"), self.tol, mesh, bcs, probes)
         fmt, fields = t.string("format", "vtu", choices=("vtu", "xdmf")), t.boolean("fields", True)
         return OutputSettings(
             d, format=fmt, prefix=t.string("prefix", "fields"),
-            fields=fields, scalars=read_scalars(t.table("scalars"), probes, fields=fields, format=fmt),
+            fields=fields, scalars=read_scalars(t.table("scalars"), {**probes, **reactions}, fields=fields, format=fmt),
             every=t.integer("every", None) if t.has("every") else None,
             energy_every=t.integer("energy_every", None) if t.has("energy_every") else None,
             energy_csv=t.path_or_false("energy_csv", "energy.csv", d),
@@ -378,7 +381,7 @@ class _Reader:
             plot=t.path_or_false("plot", "energy.png", d), probes=probes,
             probe_every=t.integer("probe_every", 1),
             compression=_none(t.string("compression", "zlib", choices=("zlib", "lzma", "none"))),
-            probe_nodes=probe_nodes)
+            probe_nodes=probe_nodes, reactions=reactions, reaction_nodes=reaction_nodes)
 
 
 def _none(v: str) -> str | None:

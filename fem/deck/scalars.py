@@ -2,7 +2,8 @@
 
 Each entry is ``name = { <source> = ..., component = ..., reduce = ... }`` with exactly one source:
 
-``probe = "tip"``      a probe of ``[output.probes]``; component ``"x"|"y"|"z"`` (default ``"x"``)
+``probe = "tip"``      a probe of ``[output.probes]`` (mean displacement, m) or ``[output.reactions]``
+                       (reaction force, N); component ``"x"|"y"|"z"`` (default ``"x"``)
 ``energy = "kinetic"`` an energy.csv column (:data:`fem.solver.energy.ENERGY_KEYS`)
 ``field = "strain"``   a field of the written frames (point data ``displacement``, ``velocity``; cell data
                        ``strain``, ``stress``, ``green_lagrange_strain``, ``cauchy_stress``,
@@ -51,7 +52,8 @@ def read_scalars(t: Table | None, probes: dict, *, fields: bool, format: str) ->
         reduce = s.string("reduce", "max", choices=REDUCTIONS if src != "field" else ("max", "min", "max_abs"))
         if src == "probe":
             if what not in probes:
-                raise s.error(f"probe = {what!r}: no such probe in [output.probes] (have {sorted(probes) or 'none'})")
+                raise s.error(f"probe = {what!r}: no such probe in [output.probes] or [output.reactions] "
+                              f"(have {sorted(probes) or 'none'})")
             if comp not in _AXES:
                 raise s.error(f"component = {comp!r}: a probe component is one of 'x', 'y', 'z'")
         elif src == "energy" and what not in ENERGY_KEYS:
@@ -98,7 +100,8 @@ def evaluate_scalars(specs: dict, result, index: Path | None, dim: int) -> dict:
     frames = None
     for name, sp in specs.items():
         if sp["source"] == "probe":
-            p = (result.probes or {}).get(sp["name"])
+            rec = result.probes or {}
+            p = rec.get(sp["name"], (rec.get("reactions") or {}).get(sp["name"]))
             vals = np.zeros(0) if p is None or len(p) == 0 else np.asarray(p)[:, _AXES.index(sp["component"])]
         elif sp["source"] == "energy":
             vals = np.asarray(result.energies.get(sp["name"], np.zeros(0)))

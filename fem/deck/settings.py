@@ -14,7 +14,8 @@ class OutputSettings:
     """Where and what a deck run writes (paths absolute; None = not written).
 
     probes : name -> the set name or selector as written in the deck; probe_nodes : name -> (k,) node
-    ids, selected once at load with the deck's tolerance (``[mesh] tol``).
+    ids, selected once at load with the deck's tolerance (``[mesh] tol``). reactions, reaction_nodes : the
+    same for ``[output.reactions]`` (the force the constraints apply on each set, :mod:`fem.solver.reactions`).
     """
 
     dir: Path
@@ -31,6 +32,8 @@ class OutputSettings:
     compression: str | None = "zlib"
     probe_nodes: dict = field(default_factory=dict)
     scalars: dict = field(default_factory=dict)   # [output.scalars]: name -> spec (fem.deck.scalars)
+    reactions: dict = field(default_factory=dict)
+    reaction_nodes: dict = field(default_factory=dict)
 
     def moved_to(self, directory) -> "OutputSettings":
         """The same settings with every file moved into ``directory`` (same names)."""
@@ -41,7 +44,8 @@ class OutputSettings:
 
         return dataclasses.replace(self, dir=d, energy_csv=move(self.energy_csv), probes_csv=move(self.probes_csv),
                                    plot=move(self.plot), probes=dict(self.probes), probe_nodes=dict(self.probe_nodes),
-                                   scalars=dict(self.scalars))
+                                   scalars=dict(self.scalars), reactions=dict(self.reactions),
+                                   reaction_nodes=dict(self.reaction_nodes))
 
 
 @dataclass
@@ -88,7 +92,8 @@ class Deck:
                 "energy": EnergyCheck(every=o.energy_every, tol=self.energy_tol, on_row=on_row,
                                       guard=self.energy_guard),
                 "viscosity": self.viscosity,
-                "probes": Probes(dict(o.probe_nodes), every=o.probe_every) if o.probe_nodes else None,
+                "probes": Probes(dict(o.probe_nodes), every=o.probe_every, reactions=dict(o.reaction_nodes))
+                if o.probe_nodes or o.reaction_nodes else None,
                 "monitor": Monitor(every=self.monitor_every), "certified": self.certified_method,
                 "limits": self.limits,
                 "compute": Compute(dtype=getattr(torch, self.dtype), device=self.device, num_threads=self.threads)}

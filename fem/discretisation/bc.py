@@ -32,7 +32,7 @@ from fem.discretisation.elements import element_for
 from fem.core.errors import FemError
 
 __all__ = ["Fixed", "Prescribed", "NodalForce", "Traction", "BodyForce", "Conditions",
-           "compile_conditions", "facet_load_vector"]
+           "compile_conditions", "constrained_dofs", "facet_load_vector"]
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +213,25 @@ class Conditions:
             else:
                 out = f * float(amp(t)) if out is None else out.add(f, alpha=float(amp(t)))
         return out
+
+
+def constrained_dofs(mesh, bcs) -> np.ndarray:
+    """(k,) int64 sorted ids ``node·dim + component`` of the dofs that the :class:`Fixed` and
+    :class:`Prescribed` conditions ``bcs`` constrain on ``mesh`` (no assembly needed; FemError as
+    :func:`compile_conditions` for a bad component or an empty selection)."""
+    dim, out = mesh.dim, []
+    for bc in bcs:
+        if isinstance(bc, Fixed):
+            comps = range(dim) if bc.components is None else (
+                [bc.components] if isinstance(bc.components, (int, str)) else bc.components)
+            comps = [_component(c, dim, bc.where) for c in comps]
+        elif isinstance(bc, Prescribed):
+            comps = [_component(bc.component, dim, bc.where)]
+        else:
+            continue
+        nodes = _nodes(mesh, bc.where, type(bc).__name__)
+        out.append((nodes[:, None] * dim + np.asarray(comps)[None, :]).ravel())
+    return np.unique(np.concatenate(out)).astype(np.int64) if out else np.zeros(0, dtype=np.int64)
 
 
 def compile_conditions(problem, assembly, lumped_mass: torch.Tensor) -> Conditions:

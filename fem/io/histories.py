@@ -1,7 +1,7 @@
 """Histories of an explicit run: the energy and probe CSVs and the energy plot.
 
 :func:`write_energy_csv` (columns ``time_s, step, kinetic_J, internal_J, external_J, damping_J,
-balance_error``), :func:`write_probes_csv` (``time_s, NAME_ux_m, NAME_uy_m, …``),
+balance_error``), :func:`write_probes_csv` (``time_s, NAME_ux_m, NAME_uy_m, …, NAME_Rx_N, …``),
 :func:`plot_energies` (PNG/PDF/SVG by suffix, matplotlib's Agg backend). Every file is written
 atomically (:mod:`fem.io.atomic`): a crash leaves the previous version or the new one.
 :func:`append_energy_csv` adds rows to such a file instead (a run that writes its history as it goes:
@@ -86,22 +86,24 @@ def energy_csv_text(energies: dict, header: bool = True) -> str:
 def write_probes_csv(path, probes: dict) -> Path:
     """Write probe histories atomically; returns the path.
 
-    probes : ``Result.probes``, ``{"time": (m,), NAME: (m, dim), ...}`` (mean displacement of the
-    probe's nodes). Columns ``time_s, NAME_ux_m, NAME_uy_m, ...`` in the order of ``probes``.
+    probes : ``Result.probes``, ``{"time": (m,), NAME: (m, dim), ..., "reactions": {NAME: (m, dim)}}``
+    (mean displacement of the probe's nodes; the optional ``"reactions"`` the force (N) of each reaction
+    probe). Columns ``time_s, NAME_ux_m, NAME_uy_m, ...`` in the order of ``probes``, then
+    ``NAME_Rx_N, NAME_Ry_N, ...`` of each reaction probe.
     """
     if "time" not in probes:
         raise FemError(f"probes must have a 'time' entry, got keys {sorted(probes)}")
     t = np.asarray(probes["time"], dtype=np.float64).reshape(-1)
     header, cols = ["time_s"], [t]
-    for name, u in probes.items():
-        if name == "time":
-            continue
+    series = [(name, u, "u", "m") for name, u in probes.items() if name not in ("time", "reactions")]
+    series += [(name, r, "R", "N") for name, r in (probes.get("reactions") or {}).items()]
+    for name, u, sym, unit in series:
         u = np.asarray(u, dtype=np.float64)
         u = u[:, None] if u.ndim == 1 else u
         if u.shape[0] != len(t):
             raise FemError(f"probe {name!r} has {u.shape[0]} rows, time has {len(t)}")
         for c in range(u.shape[1]):
-            header.append(f"{name}_u{_AXES[c]}_m")
+            header.append(f"{name}_{sym}{_AXES[c]}_{unit}")
             cols.append(u[:, c])
     return atomic_write_text(path, _csv(header, cols))
 

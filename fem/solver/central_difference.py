@@ -154,6 +154,20 @@ class CentralDifference:
         mv = self.moving
         return self.m_moving * (a[mv] + self.alpha * v[mv]) - f[mv]
 
+    def constraint_force(self, s: State, dofs: torch.Tensor) -> torch.Tensor:
+        """(k,) force the constraints apply to the body at ``dofs`` (k,) in the state ``s``:
+        ``M(a + αv) + f_int − f_ext`` there, ``f_int`` with the bulk viscosity's force (the linear term's
+        ``c(f_int − f_prev)`` added). Equals ``s.scheme.reaction`` on the moving dofs; ``f_int − f_ext``
+        on fixed ones (``a = v = 0``); on a free dof it is the residual of ``M a = f_ext − f_int − αMv``, 0
+        to round-off."""
+        f = s.f_int[dofs]
+        f_prev = s.scheme.f_prev if s.scheme is not None else None
+        if self.visc_linear and f_prev is not None:
+            f = f + self.viscous.force_factor * (f - f_prev[dofs])
+        r = self.mass[dofs] * (s.a[dofs] + self.alpha * s.v[dofs]) + f
+        f_ext = s.scheme.f_ext if s.scheme is not None else None
+        return r if f_ext is None else r - f_ext[dofs]
+
     # -- one step -------------------------------------------------------------------------------
     def step(self, s: State) -> State:
         """State_{n+1} from State_n; tensors of ``s`` are not modified."""

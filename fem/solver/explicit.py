@@ -146,7 +146,8 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
     energy : :class:`~fem.solver.solve_options.EnergyCheck`, energy rows (every, on_row) and the balance check
         (tol; not applied in the first ``BALANCE_GRACE_STEPS`` steps; NaN/inf and inversion are checked
         from step 1).
-    probes : :class:`~fem.solver.solve_options.Probes`, node groups whose mean displacement is recorded.
+    probes : :class:`~fem.solver.solve_options.Probes`, node groups whose mean displacement or reaction force
+        is recorded.
     monitor : :class:`~fem.solver.solve_options.Monitor`, measured critical steps (an estimate).
     checkpoint : :class:`~fem.solver.solve_options.Checkpoint`, restart files every N steps and on Ctrl-C.
     restart : a checkpoint path to continue from (same problem and dt); the result equals that of an
@@ -182,10 +183,10 @@ def solve(problem: Problem, t_end: float, dt, *, allow_unsafe_dt: bool = False, 
         setup = _setup(problem, dt, t_end, compute=compute, allow_unsafe_dt=allow_unsafe_dt, viscosity=viscosity,
                        certified=certified)
         plan = plan_run(setup, t_end, save, energy, monitor, limits=limits,
-                        n_probes=0 if probes is None else len(probes.nodes),
+                        n_probes=0 if probes is None else len(probes),
                         probe_every=1 if probes is None else probes.every)
-        obs = _Observers(setup, plan, t_end, save, energy, probes, checkpoint, callback)
         stepper = setup.stepper(plan.dt)
+        obs = _Observers(setup, plan, t_end, save, energy, probes, checkpoint, callback, stepper)
         state = _restart(restart, setup, plan, obs.histories) if restart is not None else obs.start(stepper)
         obs.consumers.append(ProgressBar(progress, plan.n_steps, state.step))
         loop = StepLoop(plan, stepper, RunChecks(setup, plan.dt), state, check_every=check_every, energy=obs.energy,
@@ -226,13 +227,14 @@ class _Observers:
     """The observers of one :func:`solve`: recorders (monitor, energy, probes) and consumers (frames,
     checkpoint, callback; the progress bar is added once the first step is known)."""
 
-    def __init__(self, setup: RunSetup, plan: RunPlan, t_end, save, energy, probes, checkpoint, callback):
+    def __init__(self, setup: RunSetup, plan: RunPlan, t_end, save, energy, probes, checkpoint, callback, stepper):
         self.setup, self.plan = setup, plan
         keep = (save.writer is None) if save.keep is None else save.keep
         self.monitor = MonitorRecorder(setup, plan.dt, plan.monitor_every)
         self.energy = EnergyRecorder(setup, plan.dt, energy, self.monitor)
         self.probes = ProbeRecorder(setup, None if probes is None else probes.nodes,
-                                    1 if probes is None else probes.every)
+                                    1 if probes is None else probes.every,
+                                    reactions=None if probes is None else probes.reactions, stepper=stepper)
         self.frames = FrameRecorder(setup, plan, save.writer, keep)
         self.recorders = [self.monitor, self.energy, self.probes]
         #: the observers whose state a checkpoint keeps

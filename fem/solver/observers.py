@@ -187,49 +187,69 @@ class EnergyRecorder(Observer):
 
 
 class ProbeRecorder(Observer):
-    """Mean displacement (dim,) of each probe's nodes at the start and every ``every`` steps."""
+    """Mean displacement (dim,) of each probe's nodes, and the reaction (dim,) of each reaction probe
+    (:mod:`fem.solver.reactions`; needs ``stepper``), at the start and every ``every`` steps."""
 
-    def __init__(self, setup, nodes: dict, every: int = 1):
+    def __init__(self, setup, nodes: dict, every: int = 1, reactions: dict | None = None, stepper=None):
+        from fem.solver.reactions import ReactionSums
+
         self.setup, self.every = setup, every
         mesh, dev = setup.problem.mesh, setup.mass.device
         self.nodes = {k: torch.as_tensor(probe_nodes(mesh, w), device=dev) for k, w in (nodes or {}).items()}
+        self.reactions = None
+        if reactions:
+            sets = {k: probe_nodes(mesh, w) for k, w in reactions.items()}
+            self.reactions = ReactionSums(stepper, sets, setup.assembly.dim)
         self.t: list[float] = []
         self.u: dict[str, list] = {k: [] for k in self.nodes}
+        self.r: dict[str, list] = {k: [] for k in (reactions or {})}
 
     def start(self, s: State) -> None:
         self.sample(s)
 
     def next_step(self, n: int, plan) -> int | None:
-        return _next_every(n, self.every) if self.nodes else None
+        return _next_every(n, self.every) if self.nodes or self.r else None
 
     def update(self, s: State, row: bool) -> None:
-        if self.nodes and s.step % self.every == 0:
+        if (self.nodes or self.r) and s.step % self.every == 0:
             self.sample(s)
 
     def sample(self, s: State) -> None:
-        if not self.nodes:
+        if not self.nodes and not self.r:
             return
         u = s.u.reshape(-1, self.setup.assembly.dim)
         self.t.append(s.t)
         for k, ids in self.nodes.items():
             self.u[k].append(u[ids].mean(dim=0))
+        if self.reactions is not None:
+            for k, r in self.reactions(s).items():
+                self.r[k].append(r)
 
     def probes(self) -> dict:
-        """``{"time": (m,), name: (m, dim)}``, or {} without probes."""
-        if not self.nodes:
+        """``{"time": (m,), name: (m, dim), ..., "reactions": {name: (m, dim)}}`` (the last only with
+        reaction probes), or {} without probes."""
+        if not self.nodes and not self.r:
             return {}
+        dim = self.setup.assembly.dim
+
+        def stack(v):
+            return torch.stack(v).cpu().numpy() if v else np.zeros((0, dim))
+
         out = {"time": np.asarray(self.t)}
-        for k, v in self.u.items():
-            out[k] = torch.stack(v).cpu().numpy() if v else np.zeros((0, self.setup.assembly.dim))
+        out.update({k: stack(v) for k, v in self.u.items()})
+        if self.r:
+            out["reactions"] = {k: stack(v) for k, v in self.r.items()}
         return out
 
     def state_dict(self) -> dict:
-        return {"probe_t": list(self.t), "probe_u": {k: [x.cpu() for x in v] for k, v in self.u.items()}}
+        return {"probe_t": list(self.t), "probe_u": {k: [x.cpu() for x in v] for k, v in self.u.items()},
+                "probe_r": {k: [x.cpu() for x in v] for k, v in self.r.items()}}
 
     def load_state_dict(self, d: dict) -> None:
         dev = self.setup.mass.device
         self.t = list(d["probe_t"])
         self.u = {k: [x.to(dev) for x in d["probe_u"].get(k, [])] for k in self.nodes}
+        self.r = {k: [x.to(dev) for x in d.get("probe_r", {}).get(k, [])] for k in self.r}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,7 +55,8 @@ class Result:
     finite strain: ``green_lagrange_strain``/``cauchy_stress`` (n_cells, k), ``volume_ratio`` (n_cells,)).
     energies : name -> (n_rows,) arrays, names ``time, step, kinetic, internal, external, damping,
     balance_error`` (:mod:`fem.solver.energy`). probes : ``{"time": (m,), name: (m, dim)}`` mean displacement of
-    each probe's nodes. final : the last good :class:`State`. dt_certified : certified step or None.
+    each probe's nodes, and with reaction probes ``"reactions": {name: (m, dim)}``, the force (N) the
+    constraints apply to the body on each set (:mod:`fem.solver.reactions`). final : the last good :class:`State`. dt_certified : certified step or None.
     monitor : list of dicts (step, t, dt, dt_critical, omega_max, ratio). fault : None, or the
     :class:`Fault` that stopped the run.
     dt_method : form of the certified step, ``"element" | "global"`` (None without a certificate);

@@ -93,17 +93,33 @@ class EnergyCheck:
 
 @dataclass(frozen=True)
 class Probes:
-    """Mean displacement of node groups, every ``every`` steps, in ``Result.probes``.
+    """Mean displacement and reaction force of node groups, every ``every`` steps, in ``Result.probes``.
 
     nodes : name -> node ids (array-like of ints) or a selector / set name (:meth:`fem.discretisation.mesh.Mesh.nodes`,
-        default tolerance); every : steps between samples (>= 1).
+        default tolerance): the mean displacement (dim,) of those nodes (m).
+    reactions : name -> node ids or a selector / set name, as ``nodes``: the total force (dim,) that the
+        constraints apply to the body on those nodes' constrained dofs, ``Σ (M a + C v + f_int − f_ext)``
+        (N; in 2D per the thickness, in 1D per the area, as the internal forces;
+        :mod:`fem.solver.reactions`). A set without a constrained dof is a FemError when the run starts.
+    every : steps between samples (>= 1). Names are unique across ``nodes`` and ``reactions`` and are
+        neither ``"time"`` nor ``"reactions"``.
     """
 
     nodes: Mapping[str, Any] = field(default_factory=dict)
     every: int = 1
+    reactions: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         _check_steps("Probes(every=...)", "probe_every", self.every, 1)
+        names = list(self.nodes or {}) + list(self.reactions or {})
+        bad = sorted({n for n in names if names.count(n) > 1} | {n for n in names if n in ("time", "reactions")})
+        if bad:
+            raise FemError(f"Probes: probe names must be unique across nodes= and reactions= and not 'time' or "
+                           f"'reactions', got {bad}")
+
+    def __len__(self) -> int:
+        """Number of probes (displacement and reaction)."""
+        return len(self.nodes or {}) + len(self.reactions or {})
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ model file written by `lipmat fit`, model = "rubber.pt"), checks all of it befor
 runs the central-difference solver and writes into the deck's [output] dir (or --out):
   fields.pvd + fields_*.vtu   (or fields.xdmf + .h5 with format = "xdmf")   open in ParaView
   energy.csv                  kinetic, internal, external, damping energy and the balance error
-  probes.csv                  displacement histories of the [output.probes]
+  probes.csv                  [output.probes] displacements and [output.reactions] forces over time
   energy.png                  the energies, and on a log scale the dissipation and the balance residual
 Every file is written atomically; a run that stops keeps everything written so far.
 
