@@ -173,8 +173,14 @@ def test_a_worker_killed_mid_case_ends_with_every_case_completed_and_the_same_re
     assert len(done.ran) == 6
 
 
-def test_a_rerun_after_an_interrupted_sweep_runs_only_the_missing_cases(tmp_path, client, reference):
-    path = make_study(tmp_path)
+def test_a_rerun_after_an_interrupted_sweep_runs_only_the_missing_cases(tmp_path, client):
+    # cases long enough (6 000-12 000 steps, about a second each) that the interrupt sent once two have
+    # finished always lands while others still run, however loaded the machine is
+    long = STUDY.replace("[1e-3, 1.5e-3, 2e-3]", "[2e-2, 3e-2, 4e-2]").replace("checkpoint_every = 100",
+                                                                            "checkpoint_every = 2000")
+    reference = load_study(make_study(tmp_path / "reference", long))
+    run_study(reference, client=client, progress=False)
+    path = make_study(tmp_path / "interrupted", long)
     study = load_study(path)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "lipmat", "sweep", str(path), "--workers", "2", "--no-progress"],
@@ -198,7 +204,7 @@ def test_a_rerun_after_an_interrupted_sweep_runs_only_the_missing_cases(tmp_path
         assert (cases / name / "result.json").read_text() == text
     table = read_table(study.out / "study.csv")
     assert [r["status"] for r in table] == ["completed"] * 6
-    same_rows(read_table(reference[0].out / "study.csv"), table)
+    same_rows(read_table(reference.out / "study.csv"), table)
 
 
 def test_a_failing_case_is_a_row_and_the_study_goes_on(tmp_path, client, capsys):
