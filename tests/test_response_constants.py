@@ -8,14 +8,20 @@ import torch
 from lipmat.models.response import MonotoneResponse, softplus
 
 
-def reference_forward(resp: MonotoneResponse, x: torch.Tensor) -> torch.Tensor:
-    """r(x) term by term, as the module docstring writes it (no cached constants, no fusion)."""
+def reference_parts(resp: MonotoneResponse):
+    """(k, wₖ, w₀, aₖ, bₖ) from the raw parameters, as the module docstring defines them (the oracle's own copy)."""
     w = torch.softmax(resp.logits, 0)
     k = resp.sign.numel()
     lo, hi = resp.span
     wk, w0 = w[:k], w[k]
     a = resp.sign * torch.exp(resp.log_rate) / (hi - lo)
     b = lo + (hi - lo) * resp.centre
+    return k, wk, w0, a, b
+
+
+def reference_forward(resp: MonotoneResponse, x: torch.Tensor) -> torch.Tensor:
+    """r(x) term by term, as the module docstring writes it (no cached constants, no fusion)."""
+    k, wk, w0, a, b = reference_parts(resp)
     r = w0 * x
     if k:
         u = a * (x.unsqueeze(-1) - b)
@@ -27,12 +33,7 @@ def reference_primitive(resp: MonotoneResponse, x: torch.Tensor) -> torch.Tensor
     """∫₀ˣ r term by term, as the module docstring writes it."""
     from lipmat.models.response import softplus_primitive
 
-    w = torch.softmax(resp.logits, 0)
-    k = resp.sign.numel()
-    lo, hi = resp.span
-    wk, w0 = w[:k], w[k]
-    a = resp.sign * torch.exp(resp.log_rate) / (hi - lo)
-    b = lo + (hi - lo) * resp.centre
+    k, wk, w0, a, b = reference_parts(resp)
     out = 0.5 * w0 * x**2
     if k:
         u0 = -a * b
